@@ -1,1 +1,17 @@
+//! Database migrations, applied on start-up and by `clientvolg migrate`.
+//! Each migration runs on SQLite and PostgreSQL alike; what differs between
+//! them (triggers) is spelled out per backend.
+
 pub use sea_orm_migration::prelude::*;
+
+mod append_only;
+mod m20261125_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,81 @@
+//! The one error type of the API and its mapping to gRPC status codes. A
+//! caller's mistake never becomes INTERNAL; an internal failure never leaks
+//! its details to the caller (they go to the log).
+
+use crate::store::StoreError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// A field of the request is wrong; `field` is its path in the request.
+    InvalidArgument {
+        field: String,
+        description: String,
+    },
+    PermissionDenied(String),
+    NotFound(String),
+    AlreadyExists(String),
+    /// The write was based on an outdated version.
+    Aborted(String),
+    FailedPrecondition(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        ApiError::InvalidArgument {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+
+    pub fn required(field: &str) -> Self {
+        ApiError::invalid(field, "is required")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            StoreError::Stale(message) => ApiError::Aborted(message),
+            StoreError::AlreadyExists(message) => ApiError::AlreadyExists(message),
+            StoreError::Precondition(message) => ApiError::FailedPrecondition(message),
+            StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
+            err @ (StoreError::Corrupt { .. } | StoreError::Database(_)) => {
+                ApiError::Internal(err.to_string())
+            }
+        }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::InvalidArgument { field, description } => Status::with_error_details(
+                Code::InvalidArgument,
+                format!("{field}: {description}"),
+                ErrorDetails::with_bad_request_violation(field, description),
+            ),
+            ApiError::PermissionDenied(message) => Status::permission_denied(message),
+            ApiError::NotFound(message) => Status::not_found(message),
+            ApiError::AlreadyExists(message) => Status::already_exists(message),
+            ApiError::Aborted(message) => Status::aborted(message),
+            ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                Status::internal("internal error; the server log has the details")
+            }
+        }
+    }
+}
+
+/// Lets handlers use `?` on store results directly.
+impl From<StoreError> for Status {
+    fn from(err: StoreError) -> Self {
+        ApiError::from(err).into()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

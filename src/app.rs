@@ -1,0 +1,141 @@
+//! Start-up: connect the store (applying migrations), load the callers'
+//! tokens, and serve every gRPC service behind the auth and logging layers.
+//! Tests build the same `Application` on an ephemeral port.
+
+use crate::api::classifications::ClassificationApi;
+use crate::api::clients::ClientApi;
+use crate::api::doelgroepen::DoelgroepApi;
+use crate::api::logging::RequestLogLayer;
+use crate::api::registrations::RegistrationApi;
+use crate::auth::Authenticator;
+use crate::auth::layer::AuthLayer;
+use crate::auth::tokens::{TokenFile, TokenFileError};
+use crate::proto::clientvolg::v1::{
+    classification_service_server::ClassificationServiceServer,
+    client_service_server::ClientServiceServer, doelgroep_service_server::DoelgroepServiceServer,
+    registration_service_server::RegistrationServiceServer,
+};
+use crate::store::{Store, StoreError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// The largest request the server decodes; bulk calls stay well below it.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// The development token file; without it every call is unauthenticated.
+    pub tokens_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Tokens(#[from] TokenFileError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    authenticator: Authenticator,
+}
+
+impl Application {
+    pub async fn build(config: Config, listener: TcpListener) -> Result<Application, StartupError> {
+        let authenticator = match &config.tokens_file {
+            Some(path) => {
+                let tokens = TokenFile::load(path)?;
+                tracing::warn!(
+                    tokens = tokens.len(),
+                    "static development tokens are enabled; never use them in production"
+                );
+                Authenticator::with_tokens(tokens)
+            }
+            None => {
+                tracing::warn!(
+                    "no token file configured: every call except health and reflection is refused"
+                );
+                Authenticator::default()
+            }
+        };
+        let store = Store::open(&config.database_url).await?;
+        Ok(Application {
+            listener,
+            store,
+            authenticator,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), StartupError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health.set_serving::<ClientServiceServer<ClientApi>>().await;
+        health
+            .set_serving::<RegistrationServiceServer<RegistrationApi>>()
+            .await;
+        health
+            .set_serving::<ClassificationServiceServer<ClassificationApi>>()
+            .await;
+        health
+            .set_serving::<DoelgroepServiceServer<DoelgroepApi>>()
+            .await;
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let store = self.store;
+        tracing::info!(addr = %self.listener.local_addr()?, "listening");
+        tonic::transport::Server::builder()
+            .layer(RequestLogLayer)
+            .layer(AuthLayer::new(self.authenticator))
+            .add_service(health_service)
+            .add_service(reflection().build_v1()?)
+            .add_service(reflection().build_v1alpha()?)
+            .add_service(
+                ClientServiceServer::new(ClientApi::new(store.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                RegistrationServiceServer::new(RegistrationApi::new(store.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                ClassificationServiceServer::new(ClassificationApi::new(store.clone()))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                DoelgroepServiceServer::new(DoelgroepApi::new(store))
+                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            )
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
+            .await?;
+        Ok(())
+    }
+}

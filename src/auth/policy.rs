@@ -1,0 +1,161 @@
+//! Which roles may call which RPC: the one table the server enforces. A
+//! method missing from the table is refused for everybody, so a new RPC is
+//! closed until someone decides who may use it. docs/security.md explains
+//! the roles.
+
+use super::Role;
+
+const CASEMANAGER: &[Role] = &[Role::Casemanager];
+const BEHEER: &[Role] = &[Role::FunctioneelBeheerder];
+const CATALOGUE_READERS: &[Role] = &[
+    Role::Casemanager,
+    Role::FunctioneelBeheerder,
+    Role::DataManager,
+];
+
+/// (full gRPC method path, roles allowed to call it)
+pub const POLICY: &[(&str, &[Role])] = &[
+    ("/clientvolg.v1.ClientService/CreateClient", CASEMANAGER),
+    ("/clientvolg.v1.ClientService/GetClient", CASEMANAGER),
+    ("/clientvolg.v1.ClientService/ListClients", CASEMANAGER),
+    ("/clientvolg.v1.ClientService/UpdateClient", CASEMANAGER),
+    (
+        "/clientvolg.v1.ClientService/ListClientVersions",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.RegistrationService/CreateRegistration",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.RegistrationService/GetRegistration",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.RegistrationService/ListRegistrations",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.RegistrationService/UpdateRegistration",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.RegistrationService/ListRegistrationVersions",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/CreateClassification",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/GetClassification",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/ListClassifications",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/UpdateClassification",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/ListClassificationVersions",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ClassificationService/LookupClassification",
+        CASEMANAGER,
+    ),
+    ("/clientvolg.v1.DoelgroepService/CreateDoelgroep", BEHEER),
+    (
+        "/clientvolg.v1.DoelgroepService/GetDoelgroep",
+        CATALOGUE_READERS,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/ListDoelgroepen",
+        CATALOGUE_READERS,
+    ),
+    ("/clientvolg.v1.DoelgroepService/UpdateDoelgroep", BEHEER),
+    (
+        "/clientvolg.v1.DoelgroepService/CreateDoelgroepAssignment",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/GetDoelgroepAssignment",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/ListDoelgroepAssignments",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/UpdateDoelgroepAssignment",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/ListDoelgroepAssignmentVersions",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.DoelgroepService/LookupDoelgroepen",
+        CASEMANAGER,
+    ),
+];
+
+/// Services anyone may call without a token: health checks and reflection.
+pub fn is_public(method: &str) -> bool {
+    method.starts_with("/grpc.health.v1.Health/") || method.starts_with("/grpc.reflection.")
+}
+
+/// May `role` call `method`?
+pub fn allows(method: &str, role: Role) -> bool {
+    POLICY
+        .iter()
+        .find(|(path, _)| *path == method)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    /// Every RPC of the API contract has a row, and every row an RPC.
+    #[test]
+    fn the_policy_covers_exactly_the_api() {
+        let set =
+            prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
+        let mut methods: Vec<String> = set
+            .file
+            .iter()
+            .filter(|file| file.package() == "clientvolg.v1")
+            .flat_map(|file| {
+                file.service.iter().flat_map(move |service| {
+                    service.method.iter().map(move |m| {
+                        format!("/{}.{}/{}", file.package(), service.name(), m.name())
+                    })
+                })
+            })
+            .collect();
+        methods.sort();
+        let mut rows: Vec<String> = POLICY.iter().map(|(path, _)| path.to_string()).collect();
+        rows.sort();
+        assert_eq!(methods, rows);
+    }
+
+    #[test]
+    fn unknown_methods_are_refused() {
+        for role in Role::ALL {
+            assert!(!allows("/clientvolg.v1.ClientService/DeleteClient", role));
+        }
+        assert!(allows(
+            "/clientvolg.v1.ClientService/GetClient",
+            Role::Casemanager
+        ));
+        assert!(!allows(
+            "/clientvolg.v1.ClientService/GetClient",
+            Role::DataManager
+        ));
+    }
+}

@@ -1,0 +1,114 @@
+//! Registration episodes (inschrijvingen / uitkeringsperioden): which benefit
+//! or registration a client had, and when. The reports count bijstand volume
+//! and duration from these.
+
+use super::dates::DateSpan;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegistrationKind {
+    Bijstand,
+    Ioaw,
+    Ioaz,
+    Anw,
+    Nugger,
+}
+
+impl RegistrationKind {
+    pub const ALL: [RegistrationKind; 5] = [
+        RegistrationKind::Bijstand,
+        RegistrationKind::Ioaw,
+        RegistrationKind::Ioaz,
+        RegistrationKind::Anw,
+        RegistrationKind::Nugger,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationKind::Bijstand => "BIJSTAND",
+            RegistrationKind::Ioaw => "IOAW",
+            RegistrationKind::Ioaz => "IOAZ",
+            RegistrationKind::Anw => "ANW",
+            RegistrationKind::Nugger => "NUGGER",
+        }
+    }
+
+    pub fn parse_stored(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// Bijstand, IOAW and IOAZ count together as bijstand in the reports.
+    pub fn is_bijstand_kind(self) -> bool {
+        matches!(
+            self,
+            RegistrationKind::Bijstand | RegistrationKind::Ioaw | RegistrationKind::Ioaz
+        )
+    }
+}
+
+/// One episode of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Episode {
+    pub kind: RegistrationKind,
+    pub span: DateSpan,
+}
+
+impl Episode {
+    /// Two episodes of the same kind may not overlap: a client cannot receive
+    /// the same benefit twice on one day. Different kinds may (an Anw with
+    /// aanvullende bijstand).
+    pub fn conflicts_with(&self, other: &Episode) -> bool {
+        self.kind == other.kind && self.span.overlaps(&other.span)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn episode(
+        kind: RegistrationKind,
+        start: (i32, u32, u32),
+        end: Option<(i32, u32, u32)>,
+    ) -> Episode {
+        let date = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        Episode {
+            kind,
+            span: DateSpan::new(date(start), end.map(date)).unwrap(),
+        }
+    }
+
+    #[test]
+    fn same_kind_may_not_overlap() {
+        let a = episode(
+            RegistrationKind::Bijstand,
+            (2024, 1, 1),
+            Some((2024, 12, 31)),
+        );
+        let b = episode(RegistrationKind::Bijstand, (2024, 12, 31), None);
+        let c = episode(RegistrationKind::Bijstand, (2025, 1, 1), None);
+        let anw = episode(RegistrationKind::Anw, (2024, 6, 1), None);
+        assert!(a.conflicts_with(&b));
+        assert!(!a.conflicts_with(&c));
+        assert!(!a.conflicts_with(&anw));
+    }
+
+    #[test]
+    fn bijstand_kinds() {
+        let kinds: Vec<_> = RegistrationKind::ALL
+            .into_iter()
+            .filter(|k| k.is_bijstand_kind())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                RegistrationKind::Bijstand,
+                RegistrationKind::Ioaw,
+                RegistrationKind::Ioaz
+            ]
+        );
+        for kind in RegistrationKind::ALL {
+            assert_eq!(RegistrationKind::parse_stored(kind.as_str()), Some(kind));
+        }
+    }
+}

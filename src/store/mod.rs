@@ -1,0 +1,196 @@
+//! The append-only store. Every resource kind has a version table holding
+//! the whole fact as it was after each change; nothing is updated or deleted
+//! (triggers in the database refuse it). Current state is the highest
+//! version per id; the state as of a transaction time T is the highest
+//! version recorded at or before T.
+
+pub mod classifications;
+pub mod clients;
+mod clock;
+pub mod doelgroepen;
+pub mod entities;
+pub mod registrations;
+mod spine;
+mod versions;
+
+use crate::domain::history::RecordedAt;
+use migration::MigratorTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use std::time::Duration;
+
+pub use clock::now;
+
+/// What can go wrong in the store, in terms the API can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The write was based on a version that is no longer the latest.
+    #[error("{0}")]
+    Stale(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// A rule that depends on other stored facts was broken.
+    #[error("{0}")]
+    Precondition(String),
+    /// A value the store found wrong against what is stored (an undefined
+    /// doelgroep code, a changed scheme); `field` names it in the caller's
+    /// terms.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// A stored value could not be read back: a bug or a hand edit.
+    #[error("stored {column} has an unexpected value {value:?}")]
+    Corrupt { column: &'static str, value: String },
+    #[error(transparent)]
+    Database(DbErr),
+}
+
+impl StoreError {
+    pub(crate) fn corrupt(column: &'static str, value: &str) -> Self {
+        StoreError::Corrupt {
+            column,
+            value: value.to_owned(),
+        }
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        // With writers serialised by the clock this only happens when two
+        // processes share one database and race on the same version.
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return StoreError::Stale(
+                "the resource was changed concurrently; read it again".into(),
+            );
+        }
+        StoreError::Database(err)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which slice of a list to read: at a fixed transaction time, so that the
+/// pages of one listing never shift while a caller pages through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub horizon: RecordedAt,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// One page and, when there is more, where the next starts.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<PageRequest>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from rows fetched with `limit = size + 1`.
+    fn from_rows(mut items: Vec<T>, request: PageRequest) -> Self {
+        let next = (items.len() as u64 > request.size).then(|| {
+            items.truncate(request.size as usize);
+            PageRequest {
+                offset: request.offset + request.size,
+                ..request
+            }
+        });
+        Page { items, next }
+    }
+
+    fn try_map<U>(self, f: impl FnMut(T) -> StoreResult<U>) -> StoreResult<Page<U>> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<StoreResult<_>>()?,
+            next: self.next,
+        })
+    }
+}
+
+/// `{alias}.version` is the latest version of its row's id recorded at or
+/// before `horizon`, where `alias` names a version table `table` in the
+/// enclosing query.
+fn latest_as_of_in(table: &str, alias: &str, horizon: RecordedAt) -> Expr {
+    let history = Alias::new(format!("{alias}_history"));
+    let newest = Query::select()
+        .expr(Func::max(Expr::col((
+            history.clone(),
+            Alias::new("version"),
+        ))))
+        .from_as(Alias::new(table), history.clone())
+        .and_where(
+            Expr::col((history.clone(), Alias::new("id")))
+                .equals((Alias::new(alias), Alias::new("id"))),
+        )
+        .and_where(Expr::col((history, Alias::new("recorded_at"))).lte(horizon.micros()))
+        .to_owned();
+    Expr::col((Alias::new(alias), Alias::new("version"))).eq(newest)
+}
+
+/// `latest_as_of_in` for a table queried under its own name.
+fn latest_as_of(table: &str, horizon: RecordedAt) -> Expr {
+    latest_as_of_in(table, table, horizon)
+}
+
+/// The database behind the service.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`) and
+    /// applies pending migrations.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        if url.starts_with("sqlite:") {
+            create_sqlite_parent_dir(url)?;
+        }
+        let db = Database::connect(options).await?;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Store { db })
+    }
+
+    /// Reads with an `as_of` resolve it against the clock first; see
+    /// `clock::horizon`.
+    pub async fn horizon(&self, as_of: Option<RecordedAt>) -> StoreResult<RecordedAt> {
+        clock::horizon(&self.db, as_of).await
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// SQLite creates the file (with `mode=rwc`) but not its folder.
+fn create_sqlite_parent_dir(url: &str) -> StoreResult<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Database(DbErr::Custom(format!(
+                "cannot create {}: {e}",
+                parent.display()
+            )))
+        })?;
+    }
+    Ok(())
+}
