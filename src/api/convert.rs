@@ -164,8 +164,8 @@ pub fn next_page_token<T>(page: &Page<T>) -> String {
 
 /// The paths of an update mask, each one of `allowed`; an empty mask means
 /// all of them.
-pub fn mask_paths<'a>(
-    mask: Option<&'a prost_types::FieldMask>,
+pub fn mask_paths(
+    mask: Option<&prost_types::FieldMask>,
     allowed: &[&'static str],
 ) -> ApiResult<Vec<&'static str>> {
     let paths = mask.map(|m| m.paths.as_slice()).unwrap_or_default();

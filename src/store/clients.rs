@@ -104,7 +104,7 @@ impl Store {
             .limit(page.size + 1)
             .all(&self.db)
             .await?;
-        Page::from_rows(rows, page).try_map(|row| client_record(row))
+        Page::from_rows(rows, page).try_map(client_record)
     }
 
     /// Records a new version of a client: `change_details` turns the latest
