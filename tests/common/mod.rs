@@ -1,0 +1,689 @@
+//! Shared harness for the integration tests: spawns a clientvolg server on a
+//! random port against a fresh SQLite or PostgreSQL database, with a tokens
+//! file holding one token per role, and hands out typed gRPC clients that send
+//! a bearer token.
+//!
+//! Every test file does `#[macro_use] mod common;` and writes its tests as
+//! `async fn name(app: TestApp)`, then lists them in `both_databases!(...)`,
+//! which generates `name::sqlite` and `name::postgres` tests.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clientvolg::proto::clientvolg::v1::{
+    ChangeContext, Client, CreateClientRequest, EducationLevel, ListClientVersionsRequest,
+    ListClientVersionsResponse, ListClientsRequest,
+    classification_service_client::ClassificationServiceClient,
+    client_service_client::ClientServiceClient, doelgroep_service_client::DoelgroepServiceClient,
+    registration_service_client::RegistrationServiceClient,
+};
+use clientvolg::proto::google::r#type::Date;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_types::StatusExt;
+
+// ---------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------
+
+/// Casemanager of 0363, subject `cm-anna`.
+pub const CM_ANNA: &str = "tok-cm-anna-0363";
+/// Second casemanager of 0363, subject `cm-bert`.
+pub const CM_BERT: &str = "tok-cm-bert-0363";
+/// Casemanager of 0599, subject `cm-carla`.
+pub const CM_0599: &str = "tok-cm-carla-0599";
+/// Functioneel beheerder of 0363, subject `fb-dirk`.
+pub const FB_0363: &str = "tok-fb-dirk-0363";
+/// Data manager of 0363, subject `dm-eva`.
+pub const DM_0363: &str = "tok-dm-eva-0363";
+/// Provider (reïntegratiebedrijf) of 0363, subject `prov-frank`.
+pub const PROVIDER_0363: &str = "tok-prov-frank-0363";
+/// Auditor of 0363, subject `aud-gerda`.
+pub const AUDITOR_0363: &str = "tok-aud-gerda-0363";
+
+pub const GEMEENTE: &str = "gemeenten/0363";
+pub const GEMEENTE_0599: &str = "gemeenten/0599";
+
+const TOKENS_TOML: &str = r#"
+[[token]]
+token = "tok-cm-anna-0363"
+subject = "cm-anna"
+role = "casemanager"
+gemeente = "0363"
+
+[[token]]
+token = "tok-cm-bert-0363"
+subject = "cm-bert"
+role = "casemanager"
+gemeente = "0363"
+
+[[token]]
+token = "tok-cm-carla-0599"
+subject = "cm-carla"
+role = "casemanager"
+gemeente = "0599"
+
+[[token]]
+token = "tok-fb-dirk-0363"
+subject = "fb-dirk"
+role = "functioneel_beheerder"
+gemeente = "0363"
+
+[[token]]
+token = "tok-dm-eva-0363"
+subject = "dm-eva"
+role = "data_manager"
+gemeente = "0363"
+
+[[token]]
+token = "tok-prov-frank-0363"
+subject = "prov-frank"
+role = "provider"
+gemeente = "0363"
+provider = "rb-werkfit"
+
+[[token]]
+token = "tok-aud-gerda-0363"
+subject = "aud-gerda"
+role = "auditor"
+gemeente = "0363"
+"#;
+
+/// Writes the tokens file used by every test into `dir` and returns its path.
+pub fn write_tokens_file(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("tokens.toml");
+    std::fs::write(&path, TOKENS_TOML).expect("write tokens file");
+    path
+}
+
+// ---------------------------------------------------------------------------
+// Backends
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("CLIENTVOLG_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// The URL with any password replaced by `***`, for messages.
+fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let Some(at) = rest.find('@') else {
+        return url.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end], &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
+/// Replaces the database name in a PostgreSQL URL, keeping any query string.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => format!("{}/{}", &base[..scheme_end + i], db),
+        None => format!("{base}/{db}"),
+    };
+    match query {
+        Some(q) => format!("{base}?{q}"),
+        None => base,
+    }
+}
+
+async fn connect_admin(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(1)
+        .sqlx_logging(false);
+    Database::connect(opts).await
+}
+
+/// Opens a separate raw connection to a test database (for SQL the API does
+/// not offer, e.g. proving the history tables are append-only).
+pub async fn raw_connection(url: &str) -> DatabaseConnection {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .max_connections(1)
+        .sqlx_logging(false);
+    Database::connect(opts)
+        .await
+        .unwrap_or_else(|e| panic!("raw connection to {url}: {e}"))
+}
+
+// ---------------------------------------------------------------------------
+// The test application
+// ---------------------------------------------------------------------------
+
+/// A running clientvolg server with its own fresh database.
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: std::net::SocketAddr,
+    pub database_url: String,
+    pub channel: Channel,
+    pub tokens_file: PathBuf,
+    /// Name of the PostgreSQL database to drop at the end (None for SQLite).
+    pg_database: Option<String>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Spawns the application on `backend`. Returns None (after printing a loud
+/// SKIPPED line) when PostgreSQL is wanted but unreachable and `CI` is not
+/// `true`; in CI an unreachable PostgreSQL fails the test.
+pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tokens_file = write_tokens_file(dir.path());
+
+    let (database_url, pg_database) = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("clientvolg.db");
+            (format!("sqlite://{}?mode=rwc", path.display()), None)
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let admin = match connect_admin(&admin_url).await {
+                Ok(c) => c,
+                Err(e) => {
+                    let shown = redact(&admin_url);
+                    if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+                        panic!(
+                            "PostgreSQL not reachable at {shown} (CI=true, so this is a failure; \
+                             set CLIENTVOLG_TEST_POSTGRES_URL): {e}"
+                        );
+                    }
+                    // Written to the real stderr, not through eprintln!, so
+                    // that the test harness does not swallow it.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\n!!!!!!!!!! SKIPPED (PostgreSQL not reachable at {shown}: {e}): {test_name} !!!!!!!!!!\n"
+                    );
+                    return None;
+                }
+            };
+            let db = format!("clientvolg_test_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
+                .await
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
+            let _ = admin.close().await;
+            (with_database(&admin_url, &db), Some(db))
+        }
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let config = clientvolg::app::Config {
+        database_url: database_url.clone(),
+        tokens_file: Some(tokens_file.clone()),
+    };
+    let application = match clientvolg::app::Application::build(config, listener).await {
+        Ok(a) => a,
+        Err(e) => {
+            if let Some(db) = &pg_database {
+                drop_pg_database(db.clone());
+            }
+            panic!("Application::build on {backend:?} failed: {e:?}");
+        }
+    };
+    let addr = application.local_addr();
+    let server = tokio::spawn(async move {
+        let _ = application.run_until_stopped().await;
+    });
+
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connect to test server");
+
+    Some(TestApp {
+        backend,
+        addr,
+        database_url,
+        channel,
+        tokens_file,
+        pg_database,
+        server: Some(server),
+        _dir: dir,
+    })
+}
+
+/// Drops a PostgreSQL test database, from a separate thread with its own
+/// runtime so that it also works from `Drop` (e.g. while a test panics).
+fn drop_pg_database(db: String) {
+    let handle = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime for cleanup");
+        rt.block_on(async move {
+            let admin_url = postgres_admin_url();
+            match connect_admin(&admin_url).await {
+                Ok(admin) => {
+                    if let Err(e) = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"
+                        ))
+                        .await
+                    {
+                        eprintln!("warning: could not drop test database {db}: {e}");
+                    }
+                    let _ = admin.close().await;
+                }
+                Err(e) => eprintln!("warning: could not drop test database {db}: {e}"),
+            }
+        });
+    });
+    let _ = handle.join();
+}
+
+impl TestApp {
+    /// Typed clients that send `authorization: Bearer <token>`.
+    pub fn clients(&self, token: &str) -> Clients {
+        Clients::new(self.channel.clone(), Some(format!("Bearer {token}")))
+    }
+
+    /// Typed clients that send the given raw `authorization` value, or none.
+    pub fn clients_with_authorization(&self, authorization: Option<&str>) -> Clients {
+        Clients::new(self.channel.clone(), authorization.map(str::to_string))
+    }
+
+    /// Casemanager cm-anna of 0363.
+    pub fn anna(&self) -> Clients {
+        self.clients(CM_ANNA)
+    }
+
+    /// Casemanager cm-bert of 0363.
+    pub fn bert(&self) -> Clients {
+        self.clients(CM_BERT)
+    }
+
+    /// Casemanager cm-carla of 0599.
+    pub fn carla(&self) -> Clients {
+        self.clients(CM_0599)
+    }
+
+    /// Functioneel beheerder of 0363.
+    pub fn beheerder(&self) -> Clients {
+        self.clients(FB_0363)
+    }
+
+    /// Stops the server and drops the PostgreSQL database. Also done on drop;
+    /// calling it at the end of a test makes the intent explicit.
+    pub async fn cleanup(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some(db) = self.pg_database.take() {
+            drop_pg_database(db);
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Clients with a bearer token
+// ---------------------------------------------------------------------------
+
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Bearer {
+    /// Sends `authorization: Bearer <token>`.
+    pub fn new(token: &str) -> Self {
+        Bearer(Some(
+            format!("Bearer {token}").parse().expect("ascii token"),
+        ))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+#[derive(Clone)]
+pub struct Clients {
+    pub clients: ClientServiceClient<Authed>,
+    pub registrations: RegistrationServiceClient<Authed>,
+    pub classifications: ClassificationServiceClient<Authed>,
+    pub doelgroepen: DoelgroepServiceClient<Authed>,
+}
+
+impl Clients {
+    fn new(channel: Channel, authorization: Option<String>) -> Self {
+        let bearer = Bearer(authorization.map(|a| a.parse().expect("ascii authorization")));
+        Clients {
+            clients: ClientServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            registrations: RegistrationServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            classifications: ClassificationServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            doelgroepen: DoelgroepServiceClient::with_interceptor(channel, bearer),
+        }
+    }
+
+    /// Creates a client in 0363 and returns it; panics on failure.
+    pub async fn create_client(&mut self, client: Client) -> Client {
+        self.clients
+            .create_client(CreateClientRequest {
+                parent: GEMEENTE.into(),
+                client: Some(client),
+                change: Some(reason("intake")),
+            })
+            .await
+            .expect("CreateClient")
+            .into_inner()
+    }
+
+    /// Every client of 0363 visible now (follows all pages).
+    pub async fn list_all_clients(&mut self) -> Vec<Client> {
+        self.list_all_clients_in(GEMEENTE).await
+    }
+
+    pub async fn list_all_clients_in(&mut self, parent: &str) -> Vec<Client> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .clients
+                .list_clients(ListClientsRequest {
+                    parent: parent.into(),
+                    page_size: 500,
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("ListClients")
+                .into_inner();
+            out.extend(page.clients);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every version of a client, oldest first (follows all pages).
+    pub async fn client_versions(&mut self, name: &str) -> Vec<Client> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page: ListClientVersionsResponse = self
+                .clients
+                .list_client_versions(ListClientVersionsRequest {
+                    name: name.into(),
+                    page_size: 500,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListClientVersions")
+                .into_inner();
+            out.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Test data
+// ---------------------------------------------------------------------------
+
+/// The elfproef: 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is divisible by 11.
+pub fn elfproef(bsn: &str) -> bool {
+    if bsn.len() != 9 || !bsn.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let d: Vec<i64> = bsn.bytes().map(|b| (b - b'0') as i64).collect();
+    let sum: i64 = (0..8).map(|i| (9 - i as i64) * d[i]).sum::<i64>() - d[8];
+    sum % 11 == 0
+}
+
+/// A valid BSN derived from `seed` (different seeds give different BSNs for
+/// seeds below 10,000,000).
+pub fn bsn(seed: u32) -> String {
+    let mut n = 10_000_000u32 + seed * 7;
+    loop {
+        let base = format!("{:08}", n % 100_000_000);
+        if base.starts_with('0') {
+            n += 1;
+            continue;
+        }
+        let d: Vec<u32> = base.bytes().map(|b| (b - b'0') as u32).collect();
+        let s: u32 = (0..8).map(|i| (9 - i as u32) * d[i]).sum();
+        let check = s % 11;
+        if check < 10 {
+            let bsn = format!("{base}{check}");
+            assert!(elfproef(&bsn), "generated BSN {bsn} fails the elfproef");
+            return bsn;
+        }
+        n += 1;
+    }
+}
+
+/// A BSN that fails the elfproef.
+pub const INVALID_BSN: &str = "123456789";
+
+pub fn date(year: i32, month: i32, day: i32) -> Date {
+    Date { year, month, day }
+}
+
+pub fn today() -> Date {
+    use chrono::Datelike;
+    let d = chrono::Utc::now().date_naive();
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+pub fn days_from_today(days: i64) -> Date {
+    use chrono::Datelike;
+    let d = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    date(d.year(), d.month() as i32, d.day() as i32)
+}
+
+/// A complete, valid client of casemanager cm-anna.
+pub fn sample_client(bsn: &str) -> Client {
+    Client {
+        bsn: bsn.into(),
+        given_name: "Johanna".into(),
+        surname_prefix: "van der".into(),
+        surname: "Berg".into(),
+        birth_date: Some(date(1990, 5, 17)),
+        education_level: EducationLevel::VmboMbo1 as i32,
+        work_experience: "Tien jaar orderpicker.".into(),
+        skills: vec!["heftruck".into(), "Engels".into()],
+        wishes: "Werk in de logistiek, parttime.".into(),
+        notes: "Komt afspraken na.".into(),
+        casemanager: "cm-anna".into(),
+        ..Default::default()
+    }
+}
+
+pub fn reason(text: &str) -> ChangeContext {
+    ChangeContext {
+        reason: text.into(),
+        source: 0,
+    }
+}
+
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------
+
+pub fn micros(ts: &prost_types::Timestamp) -> i64 {
+    ts.seconds * 1_000_000 + (ts.nanos as i64) / 1_000
+}
+
+pub fn timestamp_from_micros(us: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: us.div_euclid(1_000_000),
+        nanos: (us.rem_euclid(1_000_000) * 1_000) as i32,
+    }
+}
+
+/// The record_time of a resource's revision, in microseconds.
+pub fn record_micros(revision: &Option<clientvolg::proto::clientvolg::v1::Revision>) -> i64 {
+    let rev = revision.as_ref().expect("revision present");
+    micros(rev.record_time.as_ref().expect("record_time present"))
+}
+
+/// A transaction time strictly between two record times (or the first one
+/// when they are adjacent).
+pub fn between(earlier_us: i64, later_us: i64) -> prost_types::Timestamp {
+    assert!(
+        earlier_us < later_us,
+        "record times must grow: {earlier_us} !< {later_us}"
+    );
+    timestamp_from_micros(earlier_us + (later_us - earlier_us) / 2)
+}
+
+pub fn future_timestamp() -> prost_types::Timestamp {
+    let now = chrono::Utc::now().timestamp_micros();
+    timestamp_from_micros(now + 3_600 * 1_000_000)
+}
+
+/// Sleeps a few milliseconds so that the next write gets a clearly later
+/// record_time (only used where an `as_of` between two writes is needed).
+pub async fn tick() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+// ---------------------------------------------------------------------------
+// Assertions
+// ---------------------------------------------------------------------------
+
+/// Asserts that a call failed with `code`.
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, Status>,
+    code: Code,
+) -> Status {
+    match result {
+        Ok(resp) => panic!("expected {code:?}, got OK: {:?}", resp.into_inner()),
+        Err(status) => {
+            assert_eq!(
+                status.code(),
+                code,
+                "expected {code:?}, got {:?}: {}",
+                status.code(),
+                status.message()
+            );
+            status
+        }
+    }
+}
+
+/// Asserts INVALID_ARGUMENT with a google.rpc.BadRequest naming `field` (or a
+/// sub-path of it such as `field[3]` or `field.x`).
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(result: Result<tonic::Response<T>, Status>, field: &str) {
+    let status = assert_code(result, Code::InvalidArgument);
+    let bad = status.get_details_bad_request().unwrap_or_else(|| {
+        panic!(
+            "INVALID_ARGUMENT for `{field}` without google.rpc.BadRequest details: {}",
+            status.message()
+        )
+    });
+    let fields: Vec<&str> = bad
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    let matches = fields.iter().any(|f| {
+        *f == field
+            || f.strip_prefix(field)
+                .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
+    });
+    assert!(
+        matches,
+        "BadRequest should name `{field}`, names {fields:?} ({})",
+        status.message()
+    );
+}
+
+/// Generates, for each listed `async fn name(app: TestApp)`, a module `name`
+/// with the tests `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    let app = $crate::common::spawn_app(
+                        $crate::common::Backend::Sqlite,
+                        concat!(module_path!(), "::sqlite"),
+                    )
+                    .await
+                    .expect("SQLite is always available");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    let Some(app) = $crate::common::spawn_app(
+                        $crate::common::Backend::Postgres,
+                        concat!(module_path!(), "::postgres"),
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            }
+        )*
+    };
+}
