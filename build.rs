@@ -11,6 +11,9 @@ const PROTOS: &[&str] = &[
     "clientvolg/v1/registration.proto",
     "clientvolg/v1/classification.proto",
     "clientvolg/v1/doelgroep.proto",
+    "clientvolg/v1/provider.proto",
+    "clientvolg/v1/contract.proto",
+    "clientvolg/v1/trajectory.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,16 +4,22 @@
 
 use crate::api::classifications::ClassificationApi;
 use crate::api::clients::ClientApi;
+use crate::api::contracts::ContractApi;
 use crate::api::doelgroepen::DoelgroepApi;
 use crate::api::logging::RequestLogLayer;
+use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
+use crate::api::trajectories::TrajectoryApi;
 use crate::auth::Authenticator;
 use crate::auth::layer::AuthLayer;
 use crate::auth::tokens::{TokenFile, TokenFileError};
 use crate::proto::clientvolg::v1::{
     classification_service_server::ClassificationServiceServer,
-    client_service_server::ClientServiceServer, doelgroep_service_server::DoelgroepServiceServer,
+    client_service_server::ClientServiceServer, contract_service_server::ContractServiceServer,
+    doelgroep_service_server::DoelgroepServiceServer,
+    provider_service_server::ProviderServiceServer,
     registration_service_server::RegistrationServiceServer,
+    trajectory_service_server::TrajectoryServiceServer,
 };
 use crate::store::{Store, StoreError};
 use std::future::Future;
@@ -95,22 +101,19 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), StartupError> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        health.set_serving::<ClientServiceServer<ClientApi>>().await;
-        health
-            .set_serving::<RegistrationServiceServer<RegistrationApi>>()
-            .await;
-        health
-            .set_serving::<ClassificationServiceServer<ClassificationApi>>()
-            .await;
-        health
-            .set_serving::<DoelgroepServiceServer<DoelgroepApi>>()
-            .await;
+        let store = self.store;
+        // Each API service: reported healthy, and limited in request size.
+        macro_rules! service {
+            ($server:ident, $api:ident) => {{
+                health.set_serving::<$server<$api>>().await;
+                $server::new($api::new(store.clone())).max_decoding_message_size(MAX_MESSAGE_BYTES)
+            }};
+        }
         let reflection = || {
             tonic_reflection::server::Builder::configure()
                 .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
-        let store = self.store;
         tracing::info!(addr = %self.listener.local_addr()?, "listening");
         tonic::transport::Server::builder()
             .layer(RequestLogLayer)
@@ -118,22 +121,13 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
-            .add_service(
-                ClientServiceServer::new(ClientApi::new(store.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
-            .add_service(
-                RegistrationServiceServer::new(RegistrationApi::new(store.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
-            .add_service(
-                ClassificationServiceServer::new(ClassificationApi::new(store.clone()))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
-            .add_service(
-                DoelgroepServiceServer::new(DoelgroepApi::new(store))
-                    .max_decoding_message_size(MAX_MESSAGE_BYTES),
-            )
+            .add_service(service!(ClientServiceServer, ClientApi))
+            .add_service(service!(RegistrationServiceServer, RegistrationApi))
+            .add_service(service!(ClassificationServiceServer, ClassificationApi))
+            .add_service(service!(DoelgroepServiceServer, DoelgroepApi))
+            .add_service(service!(ProviderServiceServer, ProviderApi))
+            .add_service(service!(ContractServiceServer, ContractApi))
+            .add_service(service!(TrajectoryServiceServer, TrajectoryApi))
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
             .await?;
         Ok(())

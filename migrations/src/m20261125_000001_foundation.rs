@@ -29,7 +29,7 @@ const HISTORY_TABLES: [&str; 6] = [
 ];
 
 /// A version table: the spine shared by all, then the fact's own columns.
-fn version_table(name: &str, columns: Vec<ColumnDef>) -> TableCreateStatement {
+pub(crate) fn version_table(name: &str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     let mut table = Table::create();
     table
         .table(Alias::new(name))
@@ -53,7 +53,7 @@ fn version_table(name: &str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     table.to_owned()
 }
 
-fn index(name: &str, table: &str, columns: &[&str]) -> IndexCreateStatement {
+pub(crate) fn index(name: &str, table: &str, columns: &[&str]) -> IndexCreateStatement {
     let mut index = Index::create();
     index.name(name).table(Alias::new(table));
     for column in columns {

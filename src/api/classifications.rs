@@ -42,7 +42,7 @@ pub(super) fn fase_from_pb(fase: pb::Fase) -> Option<Fase> {
     }
 }
 
-fn to_pb_fase(fase: Fase) -> pb::Fase {
+pub(super) fn to_pb_fase(fase: Fase) -> pb::Fase {
     match fase {
         Fase::Fase1 => pb::Fase::Fase1,
         Fase::Fase2 => pb::Fase::Fase2,

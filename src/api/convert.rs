@@ -91,12 +91,31 @@ fn uuid_segment(name_field: &str, segment: &str) -> ApiResult<Uuid> {
         .map_err(|_| ApiError::invalid(name_field, format!("{segment:?} is not a valid id")))
 }
 
+/// `{collection}/{id}`, a top-level resource name.
+pub fn resource_name(name_field: &str, name: &str, collection: &str) -> ApiResult<Uuid> {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        [kind, id] if *kind == collection => uuid_segment(name_field, id),
+        _ => Err(ApiError::invalid(
+            name_field,
+            format!("must be {collection}/{{id}}"),
+        )),
+    }
+}
+
+/// An optional reference to a top-level resource: empty means none.
+pub fn optional_resource_name(
+    name_field: &str,
+    name: &str,
+    collection: &str,
+) -> ApiResult<Option<Uuid>> {
+    (!name.is_empty())
+        .then(|| resource_name(name_field, name, collection))
+        .transpose()
+}
+
 /// `clients/{client_id}`.
 pub fn client_name(name_field: &str, name: &str) -> ApiResult<Uuid> {
-    match name.split('/').collect::<Vec<_>>().as_slice() {
-        ["clients", id] => uuid_segment(name_field, id),
-        _ => Err(ApiError::invalid(name_field, "must be clients/{client_id}")),
-    }
+    resource_name(name_field, name, "clients")
 }
 
 /// `clients/{client_id}/{collection}/{id}`.
@@ -284,4 +303,22 @@ pub fn caller<T>(request: &tonic::Request<T>) -> ApiResult<Principal> {
                 "request reached a service without an authenticated principal".into(),
             )
         })
+}
+
+/// Looks a protobuf enum number up in a (proto, domain) table; `None` for
+/// numbers without a domain value (unspecified, unknown).
+pub fn from_table<P: Copy + Into<i32>, D: Copy>(table: &[(P, D)], raw: i32) -> Option<D> {
+    table
+        .iter()
+        .find(|(p, _)| (*p).into() == raw)
+        .map(|(_, d)| *d)
+}
+
+/// The protobuf enum number of a domain value in a (proto, domain) table.
+pub fn to_table<P: Copy + Into<i32>, D: Copy + PartialEq>(table: &[(P, D)], value: D) -> i32 {
+    table
+        .iter()
+        .find(|(_, d)| *d == value)
+        .map(|(p, _)| (*p).into())
+        .unwrap_or_default()
 }

@@ -18,7 +18,11 @@ pub enum ApiError {
     AlreadyExists(String),
     /// The write was based on an outdated version.
     Aborted(String),
-    FailedPrecondition(String),
+    /// A rule that depends on stored facts was broken; `rule` names it.
+    FailedPrecondition {
+        rule: &'static str,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -41,7 +45,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             StoreError::Stale(message) => ApiError::Aborted(message),
             StoreError::AlreadyExists(message) => ApiError::AlreadyExists(message),
-            StoreError::Precondition(message) => ApiError::FailedPrecondition(message),
+            StoreError::Precondition { rule, message } => {
+                ApiError::FailedPrecondition { rule, message }
+            }
             StoreError::Invalid { field, reason } => ApiError::invalid(field, reason),
             err @ (StoreError::Corrupt { .. } | StoreError::Database(_)) => {
                 ApiError::Internal(err.to_string())
@@ -62,7 +68,11 @@ impl From<ApiError> for Status {
             ApiError::NotFound(message) => Status::not_found(message),
             ApiError::AlreadyExists(message) => Status::already_exists(message),
             ApiError::Aborted(message) => Status::aborted(message),
-            ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ApiError::FailedPrecondition { rule, message } => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("{rule}: {message}"),
+                ErrorDetails::with_precondition_failure_violation(rule, "", message),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 Status::internal("internal error; the server log has the details")

@@ -5,8 +5,11 @@
 
 pub mod classifications;
 pub mod clients;
+pub mod contracts;
 pub mod convert;
 pub mod doelgroepen;
 pub mod error;
 pub mod logging;
+pub mod providers;
 pub mod registrations;
+pub mod trajectories;

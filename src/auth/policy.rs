@@ -101,6 +101,63 @@ pub const POLICY: &[(&str, &[Role])] = &[
         "/clientvolg.v1.DoelgroepService/LookupDoelgroepen",
         CASEMANAGER,
     ),
+    ("/clientvolg.v1.ProviderService/CreateProvider", BEHEER),
+    (
+        "/clientvolg.v1.ProviderService/GetProvider",
+        CATALOGUE_READERS,
+    ),
+    (
+        "/clientvolg.v1.ProviderService/ListProviders",
+        CATALOGUE_READERS,
+    ),
+    ("/clientvolg.v1.ProviderService/UpdateProvider", BEHEER),
+    (
+        "/clientvolg.v1.ProviderService/ListProviderVersions",
+        CATALOGUE_READERS,
+    ),
+    ("/clientvolg.v1.ContractService/CreateContract", BEHEER),
+    (
+        "/clientvolg.v1.ContractService/GetContract",
+        CATALOGUE_READERS,
+    ),
+    (
+        "/clientvolg.v1.ContractService/ListContracts",
+        CATALOGUE_READERS,
+    ),
+    ("/clientvolg.v1.ContractService/UpdateContract", BEHEER),
+    ("/clientvolg.v1.ContractService/EndContract", BEHEER),
+    (
+        "/clientvolg.v1.ContractService/ListContractVersions",
+        CATALOGUE_READERS,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/CreateTrajectory",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/GetTrajectory",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/ListTrajectories",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/StartTrajectory",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/EndTrajectory",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/UpdateTrajectory",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.TrajectoryService/ListTrajectoryVersions",
+        CASEMANAGER,
+    ),
 ];
 
 /// Services anyone may call without a token: health checks and reflection.

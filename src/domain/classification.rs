@@ -27,7 +27,7 @@ impl Scheme {
 }
 
 /// A recordable fase. "Niet ingedeeld" is not a value but the absence of one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Fase {
     Fase1,
     Fase2,

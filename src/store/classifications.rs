@@ -87,14 +87,7 @@ impl Store {
         horizon: RecordedAt,
     ) -> StoreResult<Option<ClassificationRecord>> {
         ensure_client(&self.db, gemeente, client_id, horizon).await?;
-        let timeline = timeline_query(gemeente, client_id, Some(scheme), horizon)
-            .filter(classification_versions::Column::ValidFrom.lte(day))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(classification_record)
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(in_force_on(&timeline, day, |r| r.classification.valid_from).cloned())
+        classification_on(&self.db, gemeente, client_id, scheme, day, horizon).await
     }
 
     pub async fn update_classification(
@@ -151,6 +144,24 @@ impl Store {
     }
 }
 
+pub(super) async fn classification_on(
+    db: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    client_id: Uuid,
+    scheme: Scheme,
+    day: NaiveDate,
+    horizon: RecordedAt,
+) -> StoreResult<Option<ClassificationRecord>> {
+    let timeline = timeline_query(gemeente, client_id, Some(scheme), horizon)
+        .filter(classification_versions::Column::ValidFrom.lte(day))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(classification_record)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(in_force_on(&timeline, day, |r| r.classification.valid_from).cloned())
+}
+
 fn timeline_query(
     gemeente: &GemeenteCode,
     client_id: Uuid,
@@ -201,11 +212,14 @@ async fn ensure_valid_from_free(
         .into_iter()
         .any(|row| Some(row.id) != except);
     if clash {
-        return Err(StoreError::Precondition(format!(
-            "the client already has a {} classification valid from {}; correct that one instead",
-            scheme.as_str(),
-            classification.valid_from
-        )));
+        return Err(StoreError::Precondition {
+            rule: "one_classification_per_date",
+            message: format!(
+                "the client already has a {} classification valid from {}; correct that one instead",
+                scheme.as_str(),
+                classification.valid_from
+            ),
+        });
     }
     Ok(())
 }

@@ -189,15 +189,7 @@ impl Store {
         horizon: RecordedAt,
     ) -> StoreResult<Option<AssignmentRecord>> {
         ensure_client(&self.db, gemeente, client_id, horizon).await?;
-        let rows = timeline_query(gemeente, client_id, horizon)
-            .filter(doelgroep_assignment_versions::Column::ValidFrom.lte(day))
-            .all(&self.db)
-            .await?;
-        let Some(row) = in_force_on(&rows, day, |row| row.valid_from).cloned() else {
-            return Ok(None);
-        };
-        let mut codes = codes_of(&self.db, std::slice::from_ref(&row)).await?;
-        assignment_record(row, &mut codes).map(Some)
+        assignment_on(&self.db, gemeente, client_id, day, horizon).await
     }
 
     pub async fn update_assignment(
@@ -242,6 +234,24 @@ impl Store {
         let mut codes = codes_of(&self.db, &page.items).await?;
         page.try_map(|row| assignment_record(row, &mut codes))
     }
+}
+
+pub(super) async fn assignment_on(
+    db: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    client_id: Uuid,
+    day: NaiveDate,
+    horizon: RecordedAt,
+) -> StoreResult<Option<AssignmentRecord>> {
+    let rows = timeline_query(gemeente, client_id, horizon)
+        .filter(doelgroep_assignment_versions::Column::ValidFrom.lte(day))
+        .all(db)
+        .await?;
+    let Some(row) = in_force_on(&rows, day, |row| row.valid_from).cloned() else {
+        return Ok(None);
+    };
+    let mut codes = codes_of(db, std::slice::from_ref(&row)).await?;
+    assignment_record(row, &mut codes).map(Some)
 }
 
 async fn doelgroep_row_as_of(
@@ -339,10 +349,35 @@ async fn ensure_assignment_fits(
         .into_iter()
         .any(|row| Some(row.id) != except);
     if clash {
-        return Err(StoreError::Precondition(format!(
-            "the client already has a doelgroep assignment valid from {}; correct that one instead",
-            assignment.valid_from
-        )));
+        return Err(StoreError::Precondition {
+            rule: "one_assignment_per_date",
+            message: format!(
+                "the client already has a doelgroep assignment valid from {}; correct that one instead",
+                assignment.valid_from
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Every code must be defined in the gemeente's catalogue; `field` names
+/// the codes in the caller's request.
+pub(super) async fn ensure_defined(
+    txn: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    codes: &DoelgroepSet,
+    field: &'static str,
+) -> StoreResult<()> {
+    for code in codes {
+        if doelgroep_row_as_of(txn, gemeente, code, versions::LATEST)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::Invalid {
+                field,
+                reason: format!("doelgroep {code} is not defined in gemeente {gemeente}"),
+            });
+        }
     }
     Ok(())
 }

@@ -7,10 +7,13 @@
 pub mod classifications;
 pub mod clients;
 mod clock;
+pub mod contracts;
 pub mod doelgroepen;
 pub mod entities;
+pub mod providers;
 pub mod registrations;
 mod spine;
+pub mod trajectories;
 mod versions;
 
 use crate::domain::history::RecordedAt;
@@ -31,9 +34,9 @@ pub enum StoreError {
     Stale(String),
     #[error("{0}")]
     AlreadyExists(String),
-    /// A rule that depends on other stored facts was broken.
-    #[error("{0}")]
-    Precondition(String),
+    /// A rule that depends on other stored facts was broken; `rule` names it.
+    #[error("{rule}: {message}")]
+    Precondition { rule: &'static str, message: String },
     /// A value the store found wrong against what is stored (an undefined
     /// doelgroep code, a changed scheme); `field` names it in the caller's
     /// terms.
@@ -51,6 +54,16 @@ impl StoreError {
         StoreError::Corrupt {
             column,
             value: value.to_owned(),
+        }
+    }
+}
+
+/// Rules from the domain that depend on stored facts.
+impl From<crate::domain::RuleViolation> for StoreError {
+    fn from(violation: crate::domain::RuleViolation) -> Self {
+        StoreError::Precondition {
+            rule: violation.rule,
+            message: violation.message,
         }
     }
 }

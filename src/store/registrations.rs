@@ -116,6 +116,24 @@ impl Store {
     }
 }
 
+/// Does the client have any episode active on `day` (latest versions)?
+pub(super) async fn registered_on(
+    db: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    client_id: Uuid,
+    day: chrono::NaiveDate,
+) -> StoreResult<bool> {
+    for row in episodes_query(gemeente, client_id, versions::LATEST)
+        .all(db)
+        .await?
+    {
+        if registration_record(row)?.episode.span.contains(day) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn episodes_query(
     gemeente: &GemeenteCode,
     client_id: Uuid,
@@ -157,11 +175,14 @@ async fn ensure_no_overlap(
     for other in others.into_iter().filter(|row| Some(row.id) != except) {
         let other = registration_record(other)?;
         if episode.conflicts_with(&other.episode) {
-            return Err(StoreError::Precondition(format!(
-                "the client already has a {} episode from {} that overlaps this one",
-                other.episode.kind.as_str(),
-                other.episode.span.start
-            )));
+            return Err(StoreError::Precondition {
+                rule: "no_overlapping_episodes",
+                message: format!(
+                    "the client already has a {} episode from {} that overlaps this one",
+                    other.episode.kind.as_str(),
+                    other.episode.span.start
+                ),
+            });
         }
     }
     Ok(())

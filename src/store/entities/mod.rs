@@ -3,10 +3,14 @@
 
 pub mod classification_versions;
 pub mod client_versions;
+pub mod contract_versions;
 pub mod doelgroep_assignment_codes;
 pub mod doelgroep_assignment_versions;
 pub mod doelgroep_versions;
+pub mod provider_versions;
 pub mod registration_versions;
+pub mod trajectory_lines;
+pub mod trajectory_versions;
 pub mod transaction_clock;
 
 /// Implements `revision()` for a version table's model.
