@@ -33,10 +33,22 @@ struct Database {
 #[derive(clap::Args)]
 struct Jwt {
     /// JWKS file (JSON) with the identity provider's signing keys.
-    #[arg(long, env = "CLIENTVOLG_JWT_JWKS", value_name = "FILE", group = "jwt_key", requires_all = ["jwt_issuer", "jwt_audience"])]
+    #[arg(
+        long,
+        env = "CLIENTVOLG_JWT_JWKS",
+        value_name = "FILE",
+        group = "jwt_key",
+        requires_all = ["jwt_issuer", "jwt_audience"]
+    )]
     jwt_jwks: Option<PathBuf>,
     /// The identity provider's public key (RSA or EC P-256), PEM.
-    #[arg(long, env = "CLIENTVOLG_JWT_PUBLIC_KEY", value_name = "PEM", group = "jwt_key", requires_all = ["jwt_issuer", "jwt_audience"])]
+    #[arg(
+        long,
+        env = "CLIENTVOLG_JWT_PUBLIC_KEY",
+        value_name = "PEM",
+        group = "jwt_key",
+        requires_all = ["jwt_issuer", "jwt_audience"]
+    )]
     jwt_public_key: Option<PathBuf>,
     /// The `iss` every JWT must carry.
     #[arg(
