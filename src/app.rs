@@ -1,5 +1,6 @@
-//! Start-up: connect the store (applying migrations), load the callers'
-//! tokens, and serve every gRPC service behind the auth and logging layers.
+//! Start-up: connect the store (applying migrations), load what
+//! authenticates callers (JWT keys, the development token file) and the TLS
+//! files, and serve every gRPC service behind the auth and logging layers.
 //! Tests build the same `Application` on an ephemeral port.
 
 use crate::api::classifications::ClassificationApi;
@@ -11,6 +12,7 @@ use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
 use crate::api::trajectories::TrajectoryApi;
 use crate::auth::Authenticator;
+use crate::auth::jwt::{JwtConfig, JwtConfigError, JwtVerifier};
 use crate::auth::layer::AuthLayer;
 use crate::auth::tokens::{TokenFile, TokenFileError};
 use crate::proto::clientvolg::v1::{
@@ -22,27 +24,38 @@ use crate::proto::clientvolg::v1::{
     trajectory_service_server::TrajectoryServiceServer,
 };
 use crate::store::{Store, StoreError};
+use crate::tls::{TlsConfig, TlsError};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
 
 /// The largest request the server decodes; bulk calls stay well below it.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// `sqlite://PATH?mode=rwc` or `postgres://…`.
     pub database_url: String,
-    /// The development token file; without it every call is unauthenticated.
+    /// The development token file.
     pub tokens_file: Option<PathBuf>,
+    /// JWTs from the gemeente's identity provider. Without it and without a
+    /// token file, every call is unauthenticated.
+    pub jwt: Option<JwtConfig>,
+    /// Without it the port speaks plaintext.
+    pub tls: Option<TlsConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Tokens(#[from] TokenFileError),
+    #[error("JWT: {0}")]
+    Jwt(#[from] JwtConfigError),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
     #[error("network: {0}")]
@@ -57,31 +70,61 @@ pub struct Application {
     listener: TcpListener,
     store: Store,
     authenticator: Authenticator,
+    /// Plain, or with TLS already configured.
+    server: Server,
+    /// For the log: plaintext, tls or mutual tls.
+    transport: &'static str,
 }
 
 impl Application {
+    /// Everything that can be wrong in the configuration fails here, before
+    /// the port serves a single call.
     pub async fn build(config: Config, listener: TcpListener) -> Result<Application, StartupError> {
-        let authenticator = match &config.tokens_file {
-            Some(path) => {
-                let tokens = TokenFile::load(path)?;
-                tracing::warn!(
-                    tokens = tokens.len(),
-                    "static development tokens are enabled; never use them in production"
-                );
-                Authenticator::with_tokens(tokens)
-            }
+        let jwt = config.jwt.as_ref().map(JwtVerifier::load).transpose()?;
+        let tokens = config
+            .tokens_file
+            .as_deref()
+            .map(TokenFile::load)
+            .transpose()?;
+        if let Some(tokens) = &tokens {
+            tracing::warn!(
+                tokens = tokens.len(),
+                "static development tokens are enabled; never use them in production"
+            );
+        }
+        if jwt.is_none() && tokens.is_none() {
+            tracing::warn!(
+                "neither JWT verification nor a token file is configured: every call except \
+                 health and reflection is refused"
+            );
+        }
+        let transport = match &config.tls {
+            None => "plaintext",
+            Some(tls) if tls.client_ca.is_some() => "mutual tls",
+            Some(_) => "tls",
+        };
+        let server = match &config.tls {
+            Some(tls) => tls.server()?,
             None => {
-                tracing::warn!(
-                    "no token file configured: every call except health and reflection is refused"
-                );
-                Authenticator::default()
+                let addr = listener.local_addr()?;
+                if !addr.ip().is_loopback() {
+                    tracing::warn!(
+                        %addr,
+                        "SERVING WITHOUT TLS on a non-loopback address: bearer tokens and \
+                         personal data cross the network in plaintext; configure --tls-cert \
+                         and --tls-key"
+                    );
+                }
+                Server::builder()
             }
         };
         let store = Store::open(&config.database_url).await?;
         Ok(Application {
             listener,
             store,
-            authenticator,
+            authenticator: Authenticator::new(jwt, tokens),
+            server,
+            transport,
         })
     }
 
@@ -114,8 +157,12 @@ impl Application {
                 .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
                 .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         };
-        tracing::info!(addr = %self.listener.local_addr()?, "listening");
-        tonic::transport::Server::builder()
+        tracing::info!(
+            addr = %self.listener.local_addr()?,
+            transport = self.transport,
+            "listening"
+        );
+        self.server
             .layer(RequestLogLayer)
             .layer(AuthLayer::new(self.authenticator))
             .add_service(health_service)

@@ -21,6 +21,17 @@ fn command() -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("CLIENTVOLG_LISTEN")
         .env_remove("CLIENTVOLG_TOKENS");
+    for name in [
+        "CLIENTVOLG_JWT_JWKS",
+        "CLIENTVOLG_JWT_PUBLIC_KEY",
+        "CLIENTVOLG_JWT_ISSUER",
+        "CLIENTVOLG_JWT_AUDIENCE",
+        "CLIENTVOLG_TLS_CERT",
+        "CLIENTVOLG_TLS_KEY",
+        "CLIENTVOLG_TLS_CLIENT_CA",
+    ] {
+        cmd.env_remove(name);
+    }
     cmd
 }
 

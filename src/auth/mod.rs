@@ -3,6 +3,7 @@
 //! may call it. Tenancy (a caller only ever reaches its own gemeente) is
 //! enforced by every store query taking the caller's gemeente.
 
+pub mod jwt;
 pub mod layer;
 pub mod policy;
 pub mod tokens;
@@ -54,22 +55,56 @@ pub struct Principal {
     pub provider: Option<String>,
 }
 
-/// Turns bearer tokens into principals. Only the static token file of the
-/// development set-up exists so far; JWT verification will be another
-/// variant behind the same call.
+impl Principal {
+    /// Checks what a token file entry or a JWT says about its caller. Both
+    /// sources follow one rule, so a principal means the same wherever it
+    /// came from.
+    pub fn from_parts(
+        subject: String,
+        role: &str,
+        gemeente: &str,
+        provider: Option<String>,
+    ) -> Result<Principal, String> {
+        if subject.trim().is_empty() {
+            return Err("subject is required".into());
+        }
+        let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
+        let gemeente = GemeenteCode::parse(gemeente).map_err(|e| e.to_string())?;
+        if (role == Role::Provider) != provider.is_some() {
+            return Err("`provider` is required for role provider and only allowed there".into());
+        }
+        Ok(Principal {
+            subject,
+            role,
+            gemeente,
+            provider,
+        })
+    }
+}
+
+/// Turns bearer tokens into principals, from two sources: JWTs signed by the
+/// gemeente's identity provider (production), and the static token file
+/// (development). Each is off unless configured; with neither, every call
+/// that needs a caller is refused.
 #[derive(Clone, Default)]
 pub struct Authenticator {
+    jwt: Option<Arc<jwt::JwtVerifier>>,
     tokens: Option<Arc<tokens::TokenFile>>,
 }
 
 impl Authenticator {
-    pub fn with_tokens(tokens: tokens::TokenFile) -> Self {
+    pub fn new(jwt: Option<jwt::JwtVerifier>, tokens: Option<tokens::TokenFile>) -> Self {
         Authenticator {
-            tokens: Some(Arc::new(tokens)),
+            jwt: jwt.map(Arc::new),
+            tokens: tokens.map(Arc::new),
         }
     }
 
+    /// A JWT first, when a verifier is configured; then the token file.
     pub fn authenticate(&self, bearer: &str) -> Option<Principal> {
+        if let Some(principal) = self.jwt.as_ref().and_then(|jwt| jwt.verify(bearer)) {
+            return Some(principal);
+        }
         self.tokens.as_ref()?.principal(bearer).cloned()
     }
 }

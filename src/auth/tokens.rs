@@ -1,8 +1,7 @@
 //! The static token file for development and tests. Each token stands for a
 //! principal; it is off unless `--tokens FILE` is given.
 
-use super::{Principal, Role};
-use crate::domain::gemeente::GemeenteCode;
+use super::Principal;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -59,23 +58,9 @@ impl TokenFile {
             if entry.token.trim().len() < 8 {
                 return Err(at("a token must be at least 8 characters"));
             }
-            if entry.subject.trim().is_empty() {
-                return Err(at("subject is required"));
-            }
-            let role = Role::parse(&entry.role)
-                .ok_or_else(|| at(&format!("unknown role {:?}", entry.role)))?;
-            let gemeente = GemeenteCode::parse(&entry.gemeente).map_err(|e| at(&e.to_string()))?;
-            if (role == Role::Provider) != entry.provider.is_some() {
-                return Err(at(
-                    "`provider` is required for role provider and only allowed there",
-                ));
-            }
-            let principal = Principal {
-                subject: entry.subject,
-                role,
-                gemeente,
-                provider: entry.provider,
-            };
+            let principal =
+                Principal::from_parts(entry.subject, &entry.role, &entry.gemeente, entry.provider)
+                    .map_err(|reason| at(&reason))?;
             if by_token.insert(entry.token, principal).is_some() {
                 return Err(at("the same token is listed twice"));
             }
@@ -99,6 +84,7 @@ impl TokenFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
 
     #[test]
     fn parses_principals() {

@@ -241,6 +241,7 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
     let config = clientvolg::app::Config {
         database_url: database_url.clone(),
         tokens_file: Some(tokens_file.clone()),
+        ..Default::default()
     };
     let application = match clientvolg::app::Application::build(config, listener).await {
         Ok(a) => a,
@@ -273,6 +274,42 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
         server: Some(server),
         _dir: dir,
     })
+}
+
+/// A configuration on a fresh SQLite database in `dir` and nothing else; the
+/// tests of start-up options (JWT, TLS) add theirs.
+pub fn sqlite_config(dir: &std::path::Path) -> clientvolg::app::Config {
+    clientvolg::app::Config {
+        database_url: format!("sqlite://{}?mode=rwc", dir.join("clientvolg.db").display()),
+        ..Default::default()
+    }
+}
+
+/// A server started with its own configuration on an ephemeral port of
+/// 127.0.0.1; stopped on drop.
+pub struct Served {
+    pub addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub async fn serve(
+    config: clientvolg::app::Config,
+) -> Result<Served, clientvolg::app::StartupError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let application = clientvolg::app::Application::build(config, listener).await?;
+    let addr = application.local_addr();
+    let server = tokio::spawn(async move {
+        let _ = application.run_until_stopped().await;
+    });
+    Ok(Served { addr, server })
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 /// Drops a PostgreSQL test database, from a separate thread with its own
@@ -396,7 +433,7 @@ pub struct Clients {
 }
 
 impl Clients {
-    fn new(channel: Channel, authorization: Option<String>) -> Self {
+    pub fn new(channel: Channel, authorization: Option<String>) -> Self {
         let bearer = Bearer(authorization.map(|a| a.parse().expect("ascii authorization")));
         Clients {
             clients: ClientServiceClient::with_interceptor(channel.clone(), bearer.clone()),
