@@ -3,6 +3,7 @@
 
 use super::{Principal, Role};
 use crate::domain::gemeente::GemeenteCode;
+use crate::domain::provider::KvkNumber;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +22,7 @@ struct RawToken {
     subject: String,
     role: String,
     gemeente: String,
+    /// For role provider: the reïntegratiebedrijf's KvK number.
     provider: Option<String>,
 }
 
@@ -69,6 +71,9 @@ impl TokenFile {
                 return Err(at(
                     "`provider` is required for role provider and only allowed there",
                 ));
+            }
+            if let Some(kvk) = &entry.provider {
+                KvkNumber::parse(kvk).map_err(|e| at(&format!("provider: {e}")))?;
             }
             let principal = Principal {
                 subject: entry.subject,
@@ -130,7 +135,7 @@ mod tests {
         assert!(TokenFile::parse(&entry("admin", "0363", "")).is_err());
         assert!(TokenFile::parse(&entry("casemanager", "363", "")).is_err());
         assert!(TokenFile::parse(&entry("provider", "0363", "")).is_err());
-        assert!(TokenFile::parse(&entry("provider", "0363", "provider = \"p1\"")).is_ok());
+        assert!(TokenFile::parse(&entry("provider", "0363", "provider = \"12345678\"")).is_ok());
         assert!(TokenFile::parse(&entry("casemanager", "0363", "colour = \"red\"")).is_err());
         let twice = format!(
             "{}\n{}",
