@@ -20,6 +20,7 @@ both_databases!(
     other_gemeente_parent_is_denied,
     health_without_token,
     reflection_without_token,
+    new_services_role_refusals,
 );
 
 /// Calls every client, registration, classification and assignment RPC on
@@ -431,5 +432,394 @@ async fn reflection_without_token(app: TestApp) {
             );
         }
     }
+    app.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------
+// Providers, contracts and trajectories: who may do what
+// ---------------------------------------------------------------------------
+
+mod new_services {
+    use super::common::*;
+    use clientvolg::proto::clientvolg::v1;
+    use tonic::{Code, Status};
+
+    fn code<T>(r: Result<T, Status>) -> Code {
+        match r {
+            Ok(_) => Code::Ok,
+            Err(s) => s.code(),
+        }
+    }
+
+    /// Get/List(Versions) of providers and contracts.
+    pub async fn reads(
+        c: &mut Clients,
+        provider: &str,
+        contract: &str,
+    ) -> Vec<(&'static str, Code)> {
+        vec![
+            (
+                "GetProvider",
+                code(
+                    c.providers
+                        .get_provider(v1::GetProviderRequest {
+                            name: provider.into(),
+                            as_of: None,
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListProviders",
+                code(
+                    c.providers
+                        .list_providers(v1::ListProvidersRequest {
+                            parent: GEMEENTE.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListProviderVersions",
+                code(
+                    c.providers
+                        .list_provider_versions(v1::ListProviderVersionsRequest {
+                            name: provider.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "GetContract",
+                code(
+                    c.contracts
+                        .get_contract(v1::GetContractRequest {
+                            name: contract.into(),
+                            as_of: None,
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListContracts",
+                code(
+                    c.contracts
+                        .list_contracts(v1::ListContractsRequest {
+                            parent: GEMEENTE.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListContractVersions",
+                code(
+                    c.contracts
+                        .list_contract_versions(v1::ListContractVersionsRequest {
+                            name: contract.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+        ]
+    }
+
+    /// Create/Update of providers, Create/Update/End of contracts. Valid
+    /// requests for a functioneel beheerder calling them once, in order.
+    pub async fn writes(
+        c: &mut Clients,
+        provider: &str,
+        contract: &str,
+    ) -> Vec<(&'static str, Code)> {
+        vec![
+            (
+                "CreateProvider",
+                code(
+                    c.providers
+                        .create_provider(v1::CreateProviderRequest {
+                            parent: GEMEENTE.into(),
+                            provider: Some(sample_provider("Tweede BV", "99887766")),
+                            change: None,
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "UpdateProvider",
+                code(
+                    c.providers
+                        .update_provider(v1::UpdateProviderRequest {
+                            provider: Some(v1::Provider {
+                                name: provider.into(),
+                                display_name: "Hernoemd BV".into(),
+                                ..Default::default()
+                            }),
+                            update_mask: mask(&["display_name"]),
+                            version: 1,
+                            change: Some(reason("nieuwe naam")),
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "CreateContract",
+                code(
+                    c.contracts
+                        .create_contract(v1::CreateContractRequest {
+                            parent: GEMEENTE.into(),
+                            contract: Some(sample_contract(provider)),
+                            change: None,
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "UpdateContract",
+                code(
+                    c.contracts
+                        .update_contract(v1::UpdateContractRequest {
+                            contract: Some(v1::Contract {
+                                name: contract.into(),
+                                report_due_days: 45,
+                                ..Default::default()
+                            }),
+                            update_mask: mask(&["report_due_days"]),
+                            version: 1,
+                            change: Some(reason("langere termijn")),
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "EndContract",
+                code(
+                    c.contracts
+                        .end_contract(v1::EndContractRequest {
+                            name: contract.into(),
+                            end_date: Some(date(2025, 11, 30)),
+                            version: 2,
+                            change: Some(reason("opgezegd")),
+                        })
+                        .await,
+                ),
+            ),
+        ]
+    }
+
+    /// Every TrajectoryService RPC. Valid requests for a casemanager calling
+    /// them once, in order, on a trajectory at version 1.
+    pub async fn trajectories(
+        c: &mut Clients,
+        client: &str,
+        contract: &str,
+        trajectory: &str,
+    ) -> Vec<(&'static str, Code)> {
+        vec![
+            (
+                "CreateTrajectory",
+                code(
+                    c.trajectories
+                        .create_trajectory(create_trajectory_req(sample_trajectory(
+                            client,
+                            contract,
+                            date(2025, 3, 1),
+                            vec![line("BEMIDDELING", 1)],
+                        )))
+                        .await,
+                ),
+            ),
+            (
+                "GetTrajectory",
+                code(
+                    c.trajectories
+                        .get_trajectory(v1::GetTrajectoryRequest {
+                            name: trajectory.into(),
+                            as_of: None,
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListTrajectories",
+                code(
+                    c.trajectories
+                        .list_trajectories(v1::ListTrajectoriesRequest {
+                            parent: GEMEENTE.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "StartTrajectory",
+                code(
+                    c.trajectories
+                        .start_trajectory(start_req(trajectory, date(2025, 3, 15), 1))
+                        .await,
+                ),
+            ),
+            (
+                "EndTrajectory",
+                code(
+                    c.trajectories
+                        .end_trajectory(end_req(
+                            trajectory,
+                            date(2025, 9, 30),
+                            v1::EndReason::CompletedWithoutWork,
+                            None,
+                            2,
+                        ))
+                        .await,
+                ),
+            ),
+            (
+                "UpdateTrajectory",
+                code(
+                    c.trajectories
+                        .update_trajectory(v1::UpdateTrajectoryRequest {
+                            trajectory: Some(v1::Trajectory {
+                                name: trajectory.into(),
+                                casemanager: "cm-bert".into(),
+                                ..Default::default()
+                            }),
+                            update_mask: mask(&["casemanager"]),
+                            version: 3,
+                            change: Some(reason("overdracht")),
+                        })
+                        .await,
+                ),
+            ),
+            (
+                "ListTrajectoryVersions",
+                code(
+                    c.trajectories
+                        .list_trajectory_versions(v1::ListTrajectoryVersionsRequest {
+                            name: trajectory.into(),
+                            ..Default::default()
+                        })
+                        .await,
+                ),
+            ),
+        ]
+    }
+}
+
+async fn new_services_role_refusals(app: TestApp) {
+    use clientvolg::proto::clientvolg::v1::{
+        GetContractRequest, GetProviderRequest, RegistrationKind,
+    };
+
+    let mut fb = app.beheerder();
+    let provider = fb
+        .create_provider(sample_provider("WerkFit BV", "12345678"))
+        .await;
+    let contract = fb.create_contract(sample_contract(&provider.name)).await;
+    let mut anna = app.anna();
+    let client = anna
+        .create_registered_client(640, RegistrationKind::Bijstand, date(2024, 1, 1), None)
+        .await;
+    let trajectory = anna
+        .create_trajectory(sample_trajectory(
+            &client.name,
+            &contract.name,
+            date(2025, 2, 1),
+            vec![line("BEMIDDELING", 1)],
+        ))
+        .await;
+    let (p, k, t, cl) = (
+        provider.name.as_str(),
+        contract.name.as_str(),
+        trajectory.name.as_str(),
+        client.name.as_str(),
+    );
+
+    // Without a valid token: UNAUTHENTICATED everywhere.
+    for authorization in [None, Some("Bearer not-a-token")] {
+        let mut c = app.clients_with_authorization(authorization);
+        let mut results = new_services::reads(&mut c, p, k).await;
+        results.extend(new_services::writes(&mut c, p, k).await);
+        results.extend(new_services::trajectories(&mut c, cl, k, t).await);
+        assert_all(&results, Code::Unauthenticated, "no valid token");
+    }
+
+    // Reading providers and contracts: casemanager, beheerder, data manager.
+    for (who, token) in [
+        ("casemanager", CM_BERT),
+        ("functioneel_beheerder", FB_0363),
+        ("data_manager", DM_0363),
+    ] {
+        let results = new_services::reads(&mut app.clients(token), p, k).await;
+        assert_all(&results, Code::Ok, who);
+    }
+    for (who, token) in [("provider", PROVIDER_0363), ("auditor", AUDITOR_0363)] {
+        let results = new_services::reads(&mut app.clients(token), p, k).await;
+        assert_all(&results, Code::PermissionDenied, who);
+    }
+
+    // Writing providers and contracts: only the functioneel beheerder.
+    for (who, token) in [
+        ("casemanager", CM_ANNA),
+        ("data_manager", DM_0363),
+        ("provider", PROVIDER_0363),
+        ("auditor", AUDITOR_0363),
+    ] {
+        let results = new_services::writes(&mut app.clients(token), p, k).await;
+        assert_all(&results, Code::PermissionDenied, who);
+    }
+
+    // Trajectories: only casemanagers.
+    for (who, token) in [
+        ("functioneel_beheerder", FB_0363),
+        ("data_manager", DM_0363),
+        ("provider", PROVIDER_0363),
+        ("auditor", AUDITOR_0363),
+    ] {
+        let results = new_services::trajectories(&mut app.clients(token), cl, k, t).await;
+        assert_all(&results, Code::PermissionDenied, who);
+    }
+
+    // Nothing was written by any of them.
+    assert_eq!(fb.provider_versions(p).await.len(), 1);
+    assert_eq!(fb.contract_versions(k).await.len(), 1);
+    assert_eq!(anna.trajectory_versions(t).await.len(), 1);
+    assert_eq!(
+        anna.list_trajectories(
+            clientvolg::proto::clientvolg::v1::ListTrajectoriesRequest::default(),
+            0
+        )
+        .await
+        .len(),
+        1
+    );
+
+    // Sanity check of the calls: the allowed roles succeed on every one.
+    let results = new_services::writes(&mut fb, p, k).await;
+    assert_all(&results, Code::Ok, "functioneel_beheerder writing");
+    let results = new_services::trajectories(&mut app.bert(), cl, k, t).await;
+    assert_all(&results, Code::Ok, "casemanager cm-bert on trajectories");
+    let got = anna
+        .providers
+        .get_provider(GetProviderRequest {
+            name: p.into(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.revision.unwrap().version, 2);
+    let got = anna
+        .contracts
+        .get_contract(GetContractRequest {
+            name: k.into(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.revision.unwrap().version, 3);
+    assert_eq!(anna.trajectory_versions(t).await.len(), 4);
     app.cleanup().await;
 }

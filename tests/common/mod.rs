@@ -16,8 +16,11 @@ use clientvolg::proto::clientvolg::v1::{
     ChangeContext, Client, CreateClientRequest, EducationLevel, ListClientVersionsRequest,
     ListClientVersionsResponse, ListClientsRequest,
     classification_service_client::ClassificationServiceClient,
-    client_service_client::ClientServiceClient, doelgroep_service_client::DoelgroepServiceClient,
+    client_service_client::ClientServiceClient, contract_service_client::ContractServiceClient,
+    doelgroep_service_client::DoelgroepServiceClient,
+    provider_service_client::ProviderServiceClient,
     registration_service_client::RegistrationServiceClient,
+    trajectory_service_client::TrajectoryServiceClient,
 };
 use clientvolg::proto::google::r#type::Date;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
@@ -387,6 +390,9 @@ pub struct Clients {
     pub registrations: RegistrationServiceClient<Authed>,
     pub classifications: ClassificationServiceClient<Authed>,
     pub doelgroepen: DoelgroepServiceClient<Authed>,
+    pub providers: ProviderServiceClient<Authed>,
+    pub contracts: ContractServiceClient<Authed>,
+    pub trajectories: TrajectoryServiceClient<Authed>,
 }
 
 impl Clients {
@@ -402,7 +408,10 @@ impl Clients {
                 channel.clone(),
                 bearer.clone(),
             ),
-            doelgroepen: DoelgroepServiceClient::with_interceptor(channel, bearer),
+            doelgroepen: DoelgroepServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            providers: ProviderServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            contracts: ContractServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            trajectories: TrajectoryServiceClient::with_interceptor(channel, bearer),
         }
     }
 
@@ -686,4 +695,506 @@ macro_rules! both_databases {
             }
         )*
     };
+}
+
+// ---------------------------------------------------------------------------
+// Providers, contracts and trajectories
+// ---------------------------------------------------------------------------
+
+use clientvolg::proto::clientvolg::v1;
+
+/// A complete, valid provider.
+pub fn sample_provider(display_name: &str, kvk_number: &str) -> v1::Provider {
+    v1::Provider {
+        display_name: display_name.into(),
+        kvk_number: kvk_number.into(),
+        kind: v1::ProviderKind::Commercial as i32,
+        size: v1::ProviderSize::Medium as i32,
+        specialisations: vec!["jongeren".into(), "statushouders".into()],
+        ..Default::default()
+    }
+}
+
+pub fn price(valid_from: Date, amount_cents: i64) -> v1::Price {
+    v1::Price {
+        valid_from: Some(valid_from),
+        amount_cents,
+    }
+}
+
+pub fn product(
+    code: &str,
+    kind: v1::ProductKind,
+    unit: v1::PriceUnit,
+    prices: Vec<v1::Price>,
+) -> v1::Product {
+    v1::Product {
+        code: code.into(),
+        kind: kind as i32,
+        description: format!("Product {code}"),
+        unit: unit as i32,
+        prices,
+    }
+}
+
+/// Price of BEMIDDELING in the sample contract (per trajectory, one price).
+pub const BEMIDDELING_PRICE: i64 = 250_000;
+/// Prices of COACHING in the sample contract (per hour): from 2025-01-01 and
+/// from 2025-07-01.
+pub const COACHING_PRICE_H1: i64 = 8_500;
+pub const COACHING_PRICE_H2: i64 = 9_000;
+
+/// A complete, valid contract with `provider` running through 2025, without
+/// target group, with the products BEMIDDELING (one price) and COACHING (two
+/// dated prices).
+pub fn sample_contract(provider: &str) -> v1::Contract {
+    v1::Contract {
+        provider: provider.into(),
+        display_name: "Bemiddeling en coaching 2025".into(),
+        start_date: Some(date(2025, 1, 1)),
+        end_date: Some(date(2025, 12, 31)),
+        target_fases: vec![],
+        target_doelgroepen: vec![],
+        products: vec![
+            product(
+                "BEMIDDELING",
+                v1::ProductKind::Bemiddeling,
+                v1::PriceUnit::PerTrajectory,
+                vec![price(date(2025, 1, 1), BEMIDDELING_PRICE)],
+            ),
+            product(
+                "COACHING",
+                v1::ProductKind::Coaching,
+                v1::PriceUnit::PerHour,
+                vec![
+                    price(date(2025, 1, 1), COACHING_PRICE_H1),
+                    price(date(2025, 7, 1), COACHING_PRICE_H2),
+                ],
+            ),
+        ],
+        payment_model: v1::PaymentModel::NoCureLessPay as i32,
+        input_share_percent: Some(60),
+        payment_terms: "60% bij start, 40% bij plaatsing.".into(),
+        result_agreements: Some(v1::ResultAgreements {
+            target_placement_percent: Some(40),
+            max_duration_months: Some(12),
+            description: "Plaatsing: minstens zes maanden werk.".into(),
+        }),
+        volume: Some(v1::Volume {
+            kind: v1::VolumeKind::Raamcontract as i32,
+            minimum: Some(10),
+            maximum: Some(100),
+        }),
+        report_due_days: 30,
+        ..Default::default()
+    }
+}
+
+/// A trajectory line; `unit_price_cents` is only meaningful in eigen beheer.
+pub fn line(code: &str, quantity: i32) -> v1::TrajectoryLine {
+    v1::TrajectoryLine {
+        product_code: code.into(),
+        quantity,
+        ..Default::default()
+    }
+}
+
+/// A trajectory line in eigen beheer with its price.
+pub fn priced_line(code: &str, quantity: i32, unit_price_cents: i64) -> v1::TrajectoryLine {
+    v1::TrajectoryLine {
+        product_code: code.into(),
+        quantity,
+        unit_price_cents,
+        ..Default::default()
+    }
+}
+
+/// A trajectory of cm-anna under `contract` (empty: eigen beheer).
+pub fn sample_trajectory(
+    client: &str,
+    contract: &str,
+    referral: Date,
+    lines: Vec<v1::TrajectoryLine>,
+) -> v1::Trajectory {
+    v1::Trajectory {
+        client: client.into(),
+        contract: contract.into(),
+        kind: v1::TrajectoryKind::Bemiddeling as i32,
+        casemanager: "cm-anna".into(),
+        referral_date: Some(referral),
+        lines,
+        ..Default::default()
+    }
+}
+
+pub fn sample_job() -> v1::Job {
+    v1::Job {
+        contract_kind: v1::JobContractKind::Temporary as i32,
+        hours_per_week: 32.0,
+        job_title: "Magazijnmedewerker".into(),
+        employer_name: "Logistiek Amsterdam BV".into(),
+    }
+}
+
+impl Clients {
+    /// Creates a provider in 0363 (as whoever these clients are); panics on
+    /// failure.
+    pub async fn create_provider(&mut self, provider: v1::Provider) -> v1::Provider {
+        self.providers
+            .create_provider(v1::CreateProviderRequest {
+                parent: GEMEENTE.into(),
+                provider: Some(provider),
+                change: Some(reason("aanbesteding gegund")),
+            })
+            .await
+            .expect("CreateProvider")
+            .into_inner()
+    }
+
+    /// Creates a contract in 0363; panics on failure.
+    pub async fn create_contract(&mut self, contract: v1::Contract) -> v1::Contract {
+        self.contracts
+            .create_contract(v1::CreateContractRequest {
+                parent: GEMEENTE.into(),
+                contract: Some(contract),
+                change: Some(reason("contract getekend")),
+            })
+            .await
+            .expect("CreateContract")
+            .into_inner()
+    }
+
+    /// Defines a doelgroep code in 0363; panics on failure.
+    pub async fn create_doelgroep(&mut self, code: &str) {
+        self.doelgroepen
+            .create_doelgroep(v1::CreateDoelgroepRequest {
+                parent: GEMEENTE.into(),
+                doelgroep: Some(v1::Doelgroep {
+                    code: code.into(),
+                    display_name: format!("Doelgroep {code}"),
+                    ..Default::default()
+                }),
+                change: None,
+            })
+            .await
+            .expect("CreateDoelgroep");
+    }
+
+    /// Creates a client in 0363 with a registration episode of `kind` from
+    /// `start` (to `end`, inclusive, if given).
+    pub async fn create_registered_client(
+        &mut self,
+        seed: u32,
+        kind: v1::RegistrationKind,
+        start: Date,
+        end: Option<Date>,
+    ) -> Client {
+        let client = self.create_client(sample_client(&bsn(seed))).await;
+        self.registrations
+            .create_registration(v1::CreateRegistrationRequest {
+                parent: client.name.clone(),
+                registration: Some(v1::Registration {
+                    kind: kind as i32,
+                    start_date: Some(start),
+                    end_date: end,
+                    ..Default::default()
+                }),
+                change: Some(reason("toekenning")),
+            })
+            .await
+            .expect("CreateRegistration");
+        client
+    }
+
+    /// A client in bijstand since 2024-01-01, still running.
+    pub async fn create_bijstand_client(&mut self, seed: u32) -> Client {
+        self.create_registered_client(seed, v1::RegistrationKind::Bijstand, date(2024, 1, 1), None)
+            .await
+    }
+
+    /// Classifies a client in `fase` from `from`.
+    pub async fn classify_fase(&mut self, client: &str, fase: v1::Fase, from: Date) {
+        self.classifications
+            .create_classification(v1::CreateClassificationRequest {
+                parent: client.into(),
+                classification: Some(v1::Classification {
+                    value: Some(v1::classification::Value::Fase(fase as i32)),
+                    valid_from: Some(from),
+                    ..Default::default()
+                }),
+                change: None,
+            })
+            .await
+            .expect("CreateClassification");
+    }
+
+    /// Assigns a client the doelgroepen `codes` from `from`.
+    pub async fn assign_doelgroepen(&mut self, client: &str, codes: &[&str], from: Date) {
+        self.doelgroepen
+            .create_doelgroep_assignment(v1::CreateDoelgroepAssignmentRequest {
+                parent: client.into(),
+                assignment: Some(v1::DoelgroepAssignment {
+                    codes: codes.iter().map(|c| c.to_string()).collect(),
+                    valid_from: Some(from),
+                    ..Default::default()
+                }),
+                change: None,
+            })
+            .await
+            .expect("CreateDoelgroepAssignment");
+    }
+
+    /// Creates a trajectory in 0363; panics on failure.
+    pub async fn create_trajectory(&mut self, trajectory: v1::Trajectory) -> v1::Trajectory {
+        self.trajectories
+            .create_trajectory(create_trajectory_req(trajectory))
+            .await
+            .expect("CreateTrajectory")
+            .into_inner()
+    }
+
+    pub async fn get_trajectory(&mut self, name: &str) -> v1::Trajectory {
+        self.trajectories
+            .get_trajectory(v1::GetTrajectoryRequest {
+                name: name.into(),
+                as_of: None,
+            })
+            .await
+            .expect("GetTrajectory")
+            .into_inner()
+    }
+
+    /// Starts a trajectory; panics on failure.
+    pub async fn start_trajectory(
+        &mut self,
+        name: &str,
+        start: Date,
+        version: i64,
+    ) -> v1::Trajectory {
+        self.trajectories
+            .start_trajectory(start_req(name, start, version))
+            .await
+            .expect("StartTrajectory")
+            .into_inner()
+    }
+
+    /// Ends a trajectory; panics on failure.
+    pub async fn end_trajectory(
+        &mut self,
+        name: &str,
+        end: Date,
+        end_reason: v1::EndReason,
+        job: Option<v1::Job>,
+        version: i64,
+    ) -> v1::Trajectory {
+        self.trajectories
+            .end_trajectory(end_req(name, end, end_reason, job, version))
+            .await
+            .expect("EndTrajectory")
+            .into_inner()
+    }
+
+    /// Every trajectory matching `filter` (its parent, page_size and
+    /// page_token are set here), following all pages of `page_size`.
+    pub async fn list_trajectories(
+        &mut self,
+        filter: v1::ListTrajectoriesRequest,
+        page_size: i32,
+    ) -> Vec<v1::Trajectory> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        let mut pages = 0;
+        loop {
+            let page = self
+                .trajectories
+                .list_trajectories(v1::ListTrajectoriesRequest {
+                    parent: GEMEENTE.into(),
+                    page_size,
+                    page_token: token.clone(),
+                    ..filter.clone()
+                })
+                .await
+                .expect("ListTrajectories")
+                .into_inner();
+            pages += 1;
+            assert!(
+                page_size <= 0 || page.trajectories.len() <= page_size as usize,
+                "page of {} exceeds page_size {page_size}",
+                page.trajectories.len()
+            );
+            assert!(pages < 1000, "ListTrajectories does not end");
+            out.extend(page.trajectories);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every version of a trajectory, oldest first (follows all pages).
+    pub async fn trajectory_versions(&mut self, name: &str) -> Vec<v1::Trajectory> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .trajectories
+                .list_trajectory_versions(v1::ListTrajectoryVersionsRequest {
+                    name: name.into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListTrajectoryVersions")
+                .into_inner();
+            out.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every version of a contract, oldest first (follows all pages).
+    pub async fn contract_versions(&mut self, name: &str) -> Vec<v1::Contract> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .contracts
+                .list_contract_versions(v1::ListContractVersionsRequest {
+                    name: name.into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListContractVersions")
+                .into_inner();
+            out.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every version of a provider, oldest first (follows all pages).
+    pub async fn provider_versions(&mut self, name: &str) -> Vec<v1::Provider> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .providers
+                .list_provider_versions(v1::ListProviderVersionsRequest {
+                    name: name.into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListProviderVersions")
+                .into_inner();
+            out.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+}
+
+pub fn create_trajectory_req(trajectory: v1::Trajectory) -> v1::CreateTrajectoryRequest {
+    v1::CreateTrajectoryRequest {
+        parent: GEMEENTE.into(),
+        trajectory: Some(trajectory),
+        change: Some(reason("doorverwijzing")),
+    }
+}
+
+pub fn start_req(name: &str, start: Date, version: i64) -> v1::StartTrajectoryRequest {
+    v1::StartTrajectoryRequest {
+        name: name.into(),
+        start_date: Some(start),
+        version,
+        change: Some(reason("instroom gemeld")),
+    }
+}
+
+pub fn end_req(
+    name: &str,
+    end: Date,
+    end_reason: v1::EndReason,
+    job: Option<v1::Job>,
+    version: i64,
+) -> v1::EndTrajectoryRequest {
+    v1::EndTrajectoryRequest {
+        name: name.into(),
+        end_date: Some(end),
+        end_reason: end_reason as i32,
+        job,
+        version,
+        change: Some(reason("uitstroom gemeld")),
+    }
+}
+
+/// The version number of a resource's revision.
+pub fn version_of(revision: &Option<v1::Revision>) -> i64 {
+    revision.as_ref().expect("revision present").version
+}
+
+/// Asserts FAILED_PRECONDITION with a google.rpc.PreconditionFailure whose
+/// violation `type` is `rule`, and a message starting with `<rule>: `.
+#[track_caller]
+pub fn assert_precondition<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, Status>,
+    rule: &str,
+) -> Status {
+    let status = assert_code(result, Code::FailedPrecondition);
+    let failure = status.get_details_precondition_failure().unwrap_or_else(|| {
+        panic!(
+            "FAILED_PRECONDITION for `{rule}` without google.rpc.PreconditionFailure details: {}",
+            status.message()
+        )
+    });
+    let types: Vec<&str> = failure
+        .violations
+        .iter()
+        .map(|v| v.r#type.as_str())
+        .collect();
+    assert!(
+        types.contains(&rule),
+        "PreconditionFailure should name rule `{rule}`, names {types:?} ({})",
+        status.message()
+    );
+    assert!(
+        status.message().starts_with(&format!("{rule}: ")),
+        "message should start with `{rule}: `: {}",
+        status.message()
+    );
+    status
+}
+
+/// Asserts FAILED_PRECONDITION with a PreconditionFailure naming any rule;
+/// returns the rule names.
+#[track_caller]
+pub fn assert_some_precondition<T: std::fmt::Debug>(
+    result: Result<tonic::Response<T>, Status>,
+) -> Vec<String> {
+    let status = assert_code(result, Code::FailedPrecondition);
+    let failure = status
+        .get_details_precondition_failure()
+        .unwrap_or_else(|| {
+            panic!(
+                "FAILED_PRECONDITION without google.rpc.PreconditionFailure details: {}",
+                status.message()
+            )
+        });
+    let types: Vec<String> = failure
+        .violations
+        .iter()
+        .map(|v| v.r#type.clone())
+        .collect();
+    assert!(!types.is_empty(), "PreconditionFailure without violations");
+    types
 }
