@@ -14,6 +14,7 @@ const PROTOS: &[&str] = &[
     "clientvolg/v1/provider.proto",
     "clientvolg/v1/contract.proto",
     "clientvolg/v1/trajectory.proto",
+    "clientvolg/v1/progress_report.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -8,6 +8,7 @@ use crate::api::clients::ClientApi;
 use crate::api::contracts::ContractApi;
 use crate::api::doelgroepen::DoelgroepApi;
 use crate::api::logging::RequestLogLayer;
+use crate::api::progress_reports::ProgressReportApi;
 use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
 use crate::api::trajectories::TrajectoryApi;
@@ -19,6 +20,7 @@ use crate::proto::clientvolg::v1::{
     classification_service_server::ClassificationServiceServer,
     client_service_server::ClientServiceServer, contract_service_server::ContractServiceServer,
     doelgroep_service_server::DoelgroepServiceServer,
+    progress_report_service_server::ProgressReportServiceServer,
     provider_service_server::ProviderServiceServer,
     registration_service_server::RegistrationServiceServer,
     trajectory_service_server::TrajectoryServiceServer,
@@ -32,8 +34,10 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-/// The largest request the server decodes; bulk calls stay well below it.
+/// The largest request the server decodes.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Bulk submissions of kwartaalrapportages (up to 10,000 items) get more.
+pub const MAX_BATCH_MESSAGE_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -175,6 +179,10 @@ impl Application {
             .add_service(service!(ProviderServiceServer, ProviderApi))
             .add_service(service!(ContractServiceServer, ContractApi))
             .add_service(service!(TrajectoryServiceServer, TrajectoryApi))
+            .add_service(
+                service!(ProgressReportServiceServer, ProgressReportApi)
+                    .max_decoding_message_size(MAX_BATCH_MESSAGE_BYTES),
+            )
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown)
             .await?;
         Ok(())

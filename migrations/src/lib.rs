@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod append_only;
 mod m20261125_000001_foundation;
 mod m20261125_000002_trajectories;
+mod m20261125_000003_progress_reports;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_trajectories::Migration),
+            Box::new(m20261125_000003_progress_reports::Migration),
         ]
     }
 }

@@ -86,7 +86,7 @@ pub fn own_gemeente(caller: &Principal, parent: &str) -> ApiResult<GemeenteCode>
     Ok(gemeente)
 }
 
-fn uuid_segment(name_field: &str, segment: &str) -> ApiResult<Uuid> {
+pub fn uuid_segment(name_field: &str, segment: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(segment)
         .map_err(|_| ApiError::invalid(name_field, format!("{segment:?} is not a valid id")))
 }
@@ -116,6 +116,26 @@ pub fn optional_resource_name(
 /// `clients/{client_id}`.
 pub fn client_name(name_field: &str, name: &str) -> ApiResult<Uuid> {
     resource_name(name_field, name, "clients")
+}
+
+/// `{parent_collection}/{parent}/{collection}/{id}`, both segments raw.
+pub fn child_name_of(
+    name_field: &str,
+    name: &str,
+    parent_collection: &str,
+    collection: &str,
+) -> ApiResult<(String, String)> {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        [parent_kind, parent, kind, id]
+            if *parent_kind == parent_collection && *kind == collection =>
+        {
+            Ok(((*parent).to_owned(), (*id).to_owned()))
+        }
+        _ => Err(ApiError::invalid(
+            name_field,
+            format!("must be {parent_collection}/{{id}}/{collection}/{{id}}"),
+        )),
+    }
 }
 
 /// `clients/{client_id}/{collection}/{id}`.
@@ -176,8 +196,12 @@ pub async fn page_request(
 
 /// The token for the page after `page`, or "" at the end.
 pub fn next_page_token<T>(page: &Page<T>) -> String {
-    page.next
-        .map(|next| format!("v1.{}.{}", next.horizon.micros(), next.offset))
+    page_token(page.next)
+}
+
+/// The token for a continuation, or "" when there is none.
+pub fn page_token(next: Option<PageRequest>) -> String {
+    next.map(|next| format!("v1.{}.{}", next.horizon.micros(), next.offset))
         .unwrap_or_default()
 }
 

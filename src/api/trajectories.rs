@@ -47,7 +47,7 @@ impl TrajectoryApi {
     }
 }
 
-const KINDS: [(pb::TrajectoryKind, TrajectoryKind); 7] = [
+pub(super) const KINDS: [(pb::TrajectoryKind, TrajectoryKind); 7] = [
     (pb::TrajectoryKind::Bemiddeling, TrajectoryKind::Bemiddeling),
     (
         pb::TrajectoryKind::SocialeActivering,
@@ -63,7 +63,7 @@ const KINDS: [(pb::TrajectoryKind, TrajectoryKind); 7] = [
     (pb::TrajectoryKind::Other, TrajectoryKind::Other),
 ];
 
-const END_REASONS: [(pb::EndReason, EndReason); 9] = [
+pub(super) const END_REASONS: [(pb::EndReason, EndReason); 9] = [
     (pb::EndReason::WorkRegular, EndReason::WorkRegular),
     (pb::EndReason::WorkSubsidised, EndReason::WorkSubsidised),
     (pb::EndReason::Medical, EndReason::Medical),
@@ -78,7 +78,7 @@ const END_REASONS: [(pb::EndReason, EndReason); 9] = [
     (pb::EndReason::Other, EndReason::Other),
 ];
 
-const JOB_CONTRACT_KINDS: [(pb::JobContractKind, JobContractKind); 5] = [
+pub(super) const JOB_CONTRACT_KINDS: [(pb::JobContractKind, JobContractKind); 5] = [
     (pb::JobContractKind::Permanent, JobContractKind::Permanent),
     (pb::JobContractKind::Temporary, JobContractKind::Temporary),
     (pb::JobContractKind::TempAgency, JobContractKind::TempAgency),
@@ -89,7 +89,7 @@ const JOB_CONTRACT_KINDS: [(pb::JobContractKind, JobContractKind); 5] = [
     (pb::JobContractKind::Subsidised, JobContractKind::Subsidised),
 ];
 
-const STATUSES: [(pb::TrajectoryStatus, Status); 3] = [
+pub(super) const STATUSES: [(pb::TrajectoryStatus, Status); 3] = [
     (pb::TrajectoryStatus::Doorverwezen, Status::Doorverwezen),
     (pb::TrajectoryStatus::Lopend, Status::Lopend),
     (pb::TrajectoryStatus::Beeindigd, Status::Beeindigd),
@@ -143,7 +143,7 @@ fn lines(name: &str, raw: &[pb::TrajectoryLine]) -> ApiResult<Vec<LineRequest>> 
 
 /// An ending from its parts; `prefix` is "" in EndTrajectory and
 /// "trajectory." in UpdateTrajectory. No end date means no ending.
-fn ending(
+pub(super) fn ending(
     prefix: &str,
     end_date: Option<NaiveDate>,
     reason: i32,

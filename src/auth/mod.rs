@@ -9,6 +9,7 @@ pub mod policy;
 pub mod tokens;
 
 use crate::domain::gemeente::GemeenteCode;
+use crate::domain::provider::KvkNumber;
 use std::sync::Arc;
 
 /// The roles of the system. Each maps to a column in `policy`.
@@ -72,6 +73,9 @@ impl Principal {
         let gemeente = GemeenteCode::parse(gemeente).map_err(|e| e.to_string())?;
         if (role == Role::Provider) != provider.is_some() {
             return Err("`provider` is required for role provider and only allowed there".into());
+        }
+        if let Some(kvk) = &provider {
+            KvkNumber::parse(kvk).map_err(|e| format!("provider: {e}"))?;
         }
         Ok(Principal {
             subject,

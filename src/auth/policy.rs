@@ -6,6 +6,9 @@
 use super::Role;
 
 const CASEMANAGER: &[Role] = &[Role::Casemanager];
+const PROVIDER: &[Role] = &[Role::Provider];
+const REPORT_READERS: &[Role] = &[Role::Casemanager, Role::Provider];
+const OVERDUE_READERS: &[Role] = &[Role::Casemanager, Role::DataManager];
 const BEHEER: &[Role] = &[Role::FunctioneelBeheerder];
 const CATALOGUE_READERS: &[Role] = &[
     Role::Casemanager,
@@ -157,6 +160,34 @@ pub const POLICY: &[(&str, &[Role])] = &[
     (
         "/clientvolg.v1.TrajectoryService/ListTrajectoryVersions",
         CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/SubmitProgressReports",
+        PROVIDER,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/ListAssignedTrajectories",
+        PROVIDER,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/GetProgressReport",
+        REPORT_READERS,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/ListProgressReports",
+        REPORT_READERS,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/ListProgressReportVersions",
+        REPORT_READERS,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/RespondToPhaseAdvice",
+        CASEMANAGER,
+    ),
+    (
+        "/clientvolg.v1.ProgressReportService/ListOverdueReports",
+        OVERDUE_READERS,
     ),
 ];
 

@@ -20,6 +20,7 @@ struct RawToken {
     subject: String,
     role: String,
     gemeente: String,
+    /// For role provider: the reïntegratiebedrijf's KvK number.
     provider: Option<String>,
 }
 
@@ -116,7 +117,7 @@ mod tests {
         assert!(TokenFile::parse(&entry("admin", "0363", "")).is_err());
         assert!(TokenFile::parse(&entry("casemanager", "363", "")).is_err());
         assert!(TokenFile::parse(&entry("provider", "0363", "")).is_err());
-        assert!(TokenFile::parse(&entry("provider", "0363", "provider = \"p1\"")).is_ok());
+        assert!(TokenFile::parse(&entry("provider", "0363", "provider = \"12345678\"")).is_ok());
         assert!(TokenFile::parse(&entry("casemanager", "0363", "colour = \"red\"")).is_err());
         let twice = format!(
             "{}\n{}",

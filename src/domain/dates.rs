@@ -108,3 +108,128 @@ mod tests {
         assert!(DateSpan::new(d(2025, 2, 1), Some(d(2025, 2, 1))).is_ok());
     }
 }
+
+/// A calendar quarter, written `2025-Q3`: the period a kwartaalrapportage
+/// covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    year: i32,
+    /// 1 to 4.
+    number: u32,
+}
+
+impl Quarter {
+    pub fn parse(raw: &str) -> Result<Quarter, Invalid> {
+        let bad = || Invalid::new(format!("{raw:?} is not a quarter like 2025-Q3"));
+        let (year, number) = raw.split_once("-Q").ok_or_else(bad)?;
+        if year.len() != 4 || number.len() != 1 {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let number: u32 = number.parse().map_err(|_| bad())?;
+        if !(1..=4).contains(&number) || !(1900..=2199).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Quarter { year, number })
+    }
+
+    pub fn containing(day: NaiveDate) -> Quarter {
+        Quarter {
+            year: day.year(),
+            number: (day.month() - 1) / 3 + 1,
+        }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, (self.number - 1) * 3 + 1, 1)
+            .expect("a quarter starts on a real date")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("a quarter ends on a real date")
+    }
+
+    pub fn next(self) -> Quarter {
+        if self.number == 4 {
+            Quarter {
+                year: self.year + 1,
+                number: 1,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                number: self.number + 1,
+            }
+        }
+    }
+
+    pub fn span(self) -> DateSpan {
+        DateSpan {
+            start: self.first_day(),
+            end: Some(self.last_day()),
+        }
+    }
+
+    /// The quarters that overlap `span`, up to and including `until`'s.
+    pub fn overlapping(span: DateSpan, until: NaiveDate) -> Vec<Quarter> {
+        let last_day = span.end.map_or(until, |end| end.min(until));
+        let mut quarters = Vec::new();
+        let mut quarter = Quarter::containing(span.start);
+        while quarter.first_day() <= last_day {
+            quarters.push(quarter);
+            quarter = quarter.next();
+        }
+        quarters
+    }
+}
+
+impl std::fmt::Display for Quarter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-Q{}", self.year, self.number)
+    }
+}
+
+#[cfg(test)]
+mod quarter_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn quarters_parse_and_print() {
+        let q = Quarter::parse("2025-Q3").unwrap();
+        assert_eq!(q.to_string(), "2025-Q3");
+        assert_eq!(
+            (q.first_day(), q.last_day()),
+            (d(2025, 7, 1), d(2025, 9, 30))
+        );
+        assert_eq!(
+            Quarter::parse("2025-Q4").unwrap().last_day(),
+            d(2025, 12, 31)
+        );
+        for bad in ["2025-Q5", "2025-Q0", "2025Q3", "25-Q3", "2025-q3", ""] {
+            assert!(Quarter::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn quarters_overlapping_a_span() {
+        let span = DateSpan::new(d(2025, 3, 31), Some(d(2025, 10, 1))).unwrap();
+        let names: Vec<String> = Quarter::overlapping(span, d(2030, 1, 1))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(names, ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]);
+        let open = DateSpan::new(d(2025, 5, 1), None).unwrap();
+        assert_eq!(Quarter::overlapping(open, d(2025, 8, 1)).len(), 2);
+        assert_eq!(
+            Quarter::containing(d(2025, 12, 31)),
+            Quarter::parse("2025-Q4").unwrap()
+        );
+    }
+}

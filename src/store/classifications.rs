@@ -30,19 +30,8 @@ impl Store {
         change: &Change,
     ) -> StoreResult<ClassificationRecord> {
         let (txn, recorded_at) = clock::begin_write(&self.db).await?;
-        ensure_client(&txn, gemeente, client_id, versions::LATEST).await?;
-        ensure_valid_from_free(&txn, gemeente, client_id, &classification, None).await?;
-        let id = Uuid::now_v7();
-        let row = classification_row(
-            id,
-            gemeente,
-            client_id,
-            &classification,
-            Spine::new(change, recorded_at, 1),
-        );
-        classification_versions::Entity::insert(row)
-            .exec_without_returning(&txn)
-            .await?;
+        let spine = Spine::new(change, recorded_at, 1);
+        let id = create_in(&txn, gemeente, client_id, &classification, spine).await?;
         let record = classification_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)
@@ -160,6 +149,25 @@ pub(super) async fn classification_on(
         .map(classification_record)
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(in_force_on(&timeline, day, |r| r.classification.valid_from).cloned())
+}
+
+/// Records a new classification inside a write transaction; used by the
+/// store's own write paths (e.g. an accepted phase advice).
+pub(super) async fn create_in(
+    txn: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    client_id: Uuid,
+    classification: &Classification,
+    spine: Spine,
+) -> StoreResult<Uuid> {
+    ensure_client(txn, gemeente, client_id, versions::LATEST).await?;
+    ensure_valid_from_free(txn, gemeente, client_id, classification, None).await?;
+    let id = Uuid::now_v7();
+    let row = classification_row(id, gemeente, client_id, classification, spine);
+    classification_versions::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(id)
 }
 
 fn timeline_query(

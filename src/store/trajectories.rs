@@ -127,6 +127,7 @@ impl Store {
             &parties,
             &trajectory,
             Spine::new(change, recorded_at, 1),
+            None,
         )
         .await?;
         let record = trajectory_as_of(&txn, gemeente, id, versions::LATEST).await?;
@@ -282,6 +283,7 @@ impl Store {
             &parties,
             &after,
             Spine::new(change, recorded_at, expected_version + 1),
+            None,
         )
         .await?;
         let record = trajectory_as_of(&txn, gemeente, id, versions::LATEST).await?;
@@ -362,6 +364,7 @@ async fn insert(
     record: &Parties,
     t: &Trajectory,
     spine: Spine,
+    progress_report_id: Option<Uuid>,
 ) -> StoreResult<()> {
     let ending = t.lifecycle.ending();
     let job = ending.and_then(|e| e.job.as_ref());
@@ -381,6 +384,7 @@ async fn insert(
         job_title: job.map(|j| j.job_title.clone()),
         employer_name: job.map(|j| j.employer_name.clone()),
         target_group_exception: t.target_group_exception.clone(),
+        progress_report_id: progress_report_id,
     });
     trajectory_versions::Entity::insert(row)
         .exec_without_returning(txn)
@@ -406,7 +410,30 @@ async fn insert(
     Ok(())
 }
 
-async fn trajectory_as_of(
+/// Records a new version of `current` with another lifecycle, from a
+/// provider's kwartaalrapportage.
+pub(super) async fn append_reported_lifecycle(
+    txn: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    current: &TrajectoryRecord,
+    lifecycle: Lifecycle,
+    spine: Spine,
+    report_id: Uuid,
+) -> StoreResult<()> {
+    let parties = Parties {
+        id: current.id,
+        client_id: current.client_id,
+        contract_id: current.contract_id,
+        provider_id: current.provider_id,
+    };
+    let trajectory = Trajectory {
+        lifecycle,
+        ..current.trajectory.clone()
+    };
+    insert(txn, gemeente, &parties, &trajectory, spine, Some(report_id)).await
+}
+
+pub(super) async fn trajectory_as_of(
     db: &impl ConnectionTrait,
     gemeente: &GemeenteCode,
     id: Uuid,

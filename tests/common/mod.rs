@@ -89,7 +89,7 @@ token = "tok-prov-frank-0363"
 subject = "prov-frank"
 role = "provider"
 gemeente = "0363"
-provider = "rb-werkfit"
+provider = "12345678"
 
 [[token]]
 token = "tok-aud-gerda-0363"

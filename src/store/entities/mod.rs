@@ -7,6 +7,8 @@ pub mod contract_versions;
 pub mod doelgroep_assignment_codes;
 pub mod doelgroep_assignment_versions;
 pub mod doelgroep_versions;
+pub mod progress_report_submissions;
+pub mod progress_report_versions;
 pub mod provider_versions;
 pub mod registration_versions;
 pub mod trajectory_lines;

@@ -22,6 +22,8 @@ pub struct Model {
     pub job_title: Option<String>,
     pub employer_name: Option<String>,
     pub target_group_exception: Option<String>,
+    /// The kwartaalrapportage this version's start or end came from.
+    pub progress_report_id: Option<Uuid>,
     pub recorded_at: i64,
     pub actor: String,
     pub actor_role: String,

@@ -1,0 +1,716 @@
+//! Kwartaalrapportages. A batch is judged item by item inside one write
+//! transaction: every check runs before an item writes anything, so a bad
+//! item is rejected without touching the good ones. Idempotency keys make a
+//! retried batch answer as the first one did.
+
+use super::classifications;
+use super::clients::stale;
+use super::contracts::contract_as_of;
+use super::entities::{
+    client_versions, progress_report_submissions, progress_report_versions, provider_versions,
+};
+use super::spine::{Spine, version_row};
+use super::trajectories::{TrajectoryRecord, append_reported_lifecycle, trajectory_as_of};
+use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use crate::domain::RuleViolation;
+use crate::domain::classification::{Classification, ClassificationValue};
+use crate::domain::dates::{DateSpan, Quarter};
+use crate::domain::gemeente::GemeenteCode;
+use crate::domain::history::{Change, RecordedAt, Revision, Source};
+use crate::domain::progress::{PhaseAdvice, ProgressReport, ProgressStatus, due_date};
+use crate::domain::provider::KvkNumber;
+use crate::domain::trajectory::{EndReason, Ending, JobContractKind, JobDetails, check_start};
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// A casemanager's answer to a phase advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdviceResponse {
+    pub accepted: bool,
+    pub comment: String,
+    /// For an accepted advice: the client and the classification it became.
+    pub classification: Option<(Uuid, Uuid)>,
+    pub responder: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressReportRecord {
+    pub id: Uuid,
+    pub trajectory_id: Uuid,
+    pub report: ProgressReport,
+    pub advice_response: Option<AdviceResponse>,
+    pub received_at: RecordedAt,
+    pub revision: Revision,
+}
+
+/// One item of a batch, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct SubmissionItem {
+    pub idempotency_key: String,
+    /// SHA-256 of the item as submitted: a key reused for other content is
+    /// refused.
+    pub content_hash: String,
+    pub trajectory_id: Uuid,
+    pub report: ProgressReport,
+}
+
+/// Why an item was refused, in the terms of a gRPC status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    InvalidArgument { field: String, message: String },
+    NotFound(String),
+    FailedPrecondition(RuleViolation),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    Accepted {
+        trajectory_id: Uuid,
+        quarter: Quarter,
+        version: i64,
+    },
+    Rejected(Rejection),
+}
+
+/// The provider principal: its KvK number within one gemeente.
+pub struct ProviderScope<'a> {
+    pub gemeente: &'a GemeenteCode,
+    pub kvk: &'a KvkNumber,
+}
+
+/// One expected report that is missing or came late.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueReport {
+    pub trajectory_id: Uuid,
+    pub quarter: Quarter,
+    pub due_date: NaiveDate,
+    pub received_at: Option<RecordedAt>,
+    pub provider_id: Uuid,
+    pub contract_id: Uuid,
+    pub casemanager: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OverdueFilter {
+    pub provider_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub casemanager: Option<String>,
+}
+
+/// A trajectory as a provider sees it: the client only by name.
+#[derive(Debug, Clone)]
+pub struct AssignedTrajectory {
+    pub trajectory: TrajectoryRecord,
+    pub client_display_name: String,
+}
+
+fn not_found() -> Rejection {
+    Rejection::NotFound("no trajectory of this provider has that name".into())
+}
+
+impl Store {
+    pub async fn submit_progress_reports(
+        &self,
+        scope: &ProviderScope<'_>,
+        items: Vec<Result<SubmissionItem, Rejection>>,
+        change: &Change,
+        today: NaiveDate,
+    ) -> StoreResult<Vec<ItemOutcome>> {
+        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let own_providers = provider_ids(&txn, scope, versions::LATEST).await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let outcome = match item {
+                Err(rejection) => ItemOutcome::Rejected(rejection),
+                Ok(item) => {
+                    submit_one(
+                        &txn,
+                        scope,
+                        &own_providers,
+                        item,
+                        change,
+                        recorded_at,
+                        today,
+                    )
+                    .await?
+                }
+            };
+            outcomes.push(outcome);
+        }
+        txn.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub async fn progress_report(
+        &self,
+        gemeente: &GemeenteCode,
+        trajectory_id: Uuid,
+        quarter: Quarter,
+        horizon: RecordedAt,
+    ) -> StoreResult<ProgressReportRecord> {
+        report_as_of(&self.db, gemeente, trajectory_id, quarter, horizon)
+            .await?
+            .ok_or(StoreError::NotFound("progress report"))
+    }
+
+    /// A trajectory's reports as known at the page's horizon, by quarter.
+    pub async fn list_progress_reports(
+        &self,
+        gemeente: &GemeenteCode,
+        trajectory_id: Uuid,
+        page: PageRequest,
+    ) -> StoreResult<Page<ProgressReportRecord>> {
+        trajectory_as_of(&self.db, gemeente, trajectory_id, page.horizon).await?;
+        let rows = progress_report_versions::Entity::find()
+            .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
+            .filter(progress_report_versions::Column::TrajectoryId.eq(trajectory_id))
+            .filter(latest_as_of("progress_report_versions", page.horizon))
+            .order_by_asc(progress_report_versions::Column::Quarter)
+            .offset(page.offset)
+            .limit(page.size + 1)
+            .all(&self.db)
+            .await?;
+        Page::from_rows(rows, page).try_map(report_record)
+    }
+
+    pub async fn progress_report_versions(
+        &self,
+        gemeente: &GemeenteCode,
+        trajectory_id: Uuid,
+        quarter: Quarter,
+        page: PageRequest,
+    ) -> StoreResult<Page<ProgressReportRecord>> {
+        let current = self
+            .progress_report(gemeente, trajectory_id, quarter, page.horizon)
+            .await?;
+        versions::history::<progress_report_versions::Entity>(&self.db, gemeente, current.id, page)
+            .await?
+            .try_map(report_record)
+    }
+
+    /// Is the trajectory under a contract of this provider (as known at
+    /// `horizon`)?
+    pub async fn trajectory_of_provider(
+        &self,
+        scope: &ProviderScope<'_>,
+        trajectory_id: Uuid,
+        horizon: RecordedAt,
+    ) -> StoreResult<bool> {
+        let own = provider_ids(&self.db, scope, horizon).await?;
+        match trajectory_as_of(&self.db, scope.gemeente, trajectory_id, horizon).await {
+            Ok(trajectory) => Ok(trajectory.provider_id.is_some_and(|id| own.contains(&id))),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Records a casemanager's answer to the phase advice as a new version
+    /// of the report; an accepted advice also becomes a fase classification
+    /// with source provider advice.
+    pub async fn respond_to_phase_advice(
+        &self,
+        gemeente: &GemeenteCode,
+        trajectory_id: Uuid,
+        quarter: Quarter,
+        expected_version: i64,
+        response: (bool, String, Option<NaiveDate>),
+        change: &Change,
+    ) -> StoreResult<ProgressReportRecord> {
+        let (accept, comment, valid_from) = response;
+        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let current = report_as_of(&txn, gemeente, trajectory_id, quarter, versions::LATEST)
+            .await?
+            .ok_or(StoreError::NotFound("progress report"))?;
+        if current.revision.version != expected_version {
+            return Err(stale(
+                "progress report",
+                current.revision.version,
+                expected_version,
+            ));
+        }
+        let advice = current
+            .report
+            .phase_advice
+            .clone()
+            .ok_or(StoreError::Precondition {
+                rule: "advice_given",
+                message: "this report holds no phase advice".into(),
+            })?;
+        let classification = if accept {
+            let trajectory =
+                trajectory_as_of(&txn, gemeente, trajectory_id, versions::LATEST).await?;
+            let classification = Classification {
+                value: ClassificationValue::Fase(advice.fase),
+                valid_from: valid_from.unwrap_or_else(|| quarter.next().first_day()),
+                motivation: advice_motivation(&advice, &comment),
+                classifier: change.actor.subject.clone(),
+            };
+            let advice_change = Change {
+                source: Source::ProviderAdvice,
+                ..change.clone()
+            };
+            let spine = Spine::new(&advice_change, recorded_at, 1);
+            let id = classifications::create_in(
+                &txn,
+                gemeente,
+                trajectory.client_id,
+                &classification,
+                spine,
+            )
+            .await?;
+            Some((trajectory.client_id, id))
+        } else {
+            None
+        };
+        let response = AdviceResponse {
+            accepted: accept,
+            comment,
+            classification,
+            responder: change.actor.subject.clone(),
+        };
+        let spine = Spine::new(change, recorded_at, expected_version + 1);
+        let row = report_row(
+            current.id,
+            gemeente,
+            trajectory_id,
+            &current.report,
+            Some(&response),
+            current.received_at,
+            spine,
+        )?;
+        progress_report_versions::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+        let record = report_as_of(&txn, gemeente, trajectory_id, quarter, versions::LATEST)
+            .await?
+            .ok_or(StoreError::NotFound("progress report"))?;
+        txn.commit().await?;
+        Ok(record)
+    }
+
+    /// The reports missing or late on `on_date` for trajectories under
+    /// contracts: one report is expected for every quarter a trajectory ran
+    /// in (referral to end), due the contract's report-due days after the
+    /// quarter's end.
+    pub async fn overdue_reports(
+        &self,
+        gemeente: &GemeenteCode,
+        filter: &OverdueFilter,
+        on_date: NaiveDate,
+    ) -> StoreResult<Vec<OverdueReport>> {
+        use super::entities::trajectory_versions::{Column, Entity};
+        let horizon = self.horizon(None).await?;
+        let mut query = Entity::find()
+            .filter(Column::Gemeente.eq(gemeente.as_str()))
+            .filter(Column::ContractId.is_not_null())
+            .filter(latest_as_of("trajectory_versions", horizon));
+        if let Some(id) = filter.provider_id {
+            query = query.filter(Column::ProviderId.eq(id));
+        }
+        if let Some(id) = filter.contract_id {
+            query = query.filter(Column::ContractId.eq(id));
+        }
+        if let Some(casemanager) = &filter.casemanager {
+            query = query.filter(Column::Casemanager.eq(casemanager.as_str()));
+        }
+        let trajectories = query.order_by_asc(Column::Id).all(&self.db).await?;
+        let ids: Vec<Uuid> = trajectories.iter().map(|t| t.id).collect();
+        let mut received: HashMap<(Uuid, String), i64> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let reports = progress_report_versions::Entity::find()
+                .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
+                .filter(progress_report_versions::Column::TrajectoryId.is_in(chunk.to_vec()))
+                .filter(progress_report_versions::Column::Version.eq(1))
+                .all(&self.db)
+                .await?;
+            for report in reports {
+                received.insert((report.trajectory_id, report.quarter), report.received_at);
+            }
+        }
+        let mut due_days = HashMap::new();
+        let mut overdue = Vec::new();
+        for row in trajectories {
+            let (Some(contract_id), Some(provider_id)) = (row.contract_id, row.provider_id) else {
+                continue;
+            };
+            let days = match due_days.get(&contract_id) {
+                Some(days) => *days,
+                None => {
+                    let days = contract_as_of(&self.db, gemeente, contract_id, horizon)
+                        .await?
+                        .terms
+                        .report_due_days;
+                    due_days.insert(contract_id, days);
+                    days
+                }
+            };
+            let run = DateSpan {
+                start: row.referral_date,
+                end: row.end_date,
+            };
+            for quarter in Quarter::overlapping(run, on_date) {
+                let due = due_date(quarter, days);
+                let received_at = received
+                    .get(&(row.id, quarter.to_string()))
+                    .map(|at| RecordedAt::from_micros(*at));
+                let late = match received_at {
+                    None => due < on_date,
+                    Some(at) => at.to_datetime().date_naive() > due,
+                };
+                if late {
+                    overdue.push(OverdueReport {
+                        trajectory_id: row.id,
+                        quarter,
+                        due_date: due,
+                        received_at,
+                        provider_id,
+                        contract_id,
+                        casemanager: row.casemanager.clone(),
+                    });
+                }
+            }
+        }
+        Ok(overdue)
+    }
+
+    /// The trajectories under this provider's contracts, with the client's
+    /// name only.
+    pub async fn assigned_trajectories(
+        &self,
+        scope: &ProviderScope<'_>,
+        page: PageRequest,
+    ) -> StoreResult<Page<AssignedTrajectory>> {
+        use super::entities::trajectory_versions::{Column, Entity};
+        let own: Vec<Uuid> = provider_ids(&self.db, scope, page.horizon)
+            .await?
+            .into_iter()
+            .collect();
+        let rows = Entity::find()
+            .filter(Column::Gemeente.eq(scope.gemeente.as_str()))
+            .filter(Column::ProviderId.is_in(own))
+            .filter(latest_as_of("trajectory_versions", page.horizon))
+            .order_by_asc(Column::ReferralDate)
+            .order_by_asc(Column::Id)
+            .offset(page.offset)
+            .limit(page.size + 1)
+            .all(&self.db)
+            .await?;
+        let horizon = page.horizon;
+        let page = Page::from_rows(rows, page);
+        let mut items = Vec::with_capacity(page.items.len());
+        for row in &page.items {
+            let trajectory = trajectory_as_of(&self.db, scope.gemeente, row.id, horizon).await?;
+            let client = versions::one_as_of::<client_versions::Entity>(
+                &self.db,
+                scope.gemeente,
+                row.client_id,
+                horizon,
+            )
+            .await?
+            .ok_or(StoreError::NotFound("client"))?;
+            let name = [
+                client.given_name.as_str(),
+                client.surname_prefix.as_str(),
+                client.surname.as_str(),
+            ]
+            .into_iter()
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+            items.push(AssignedTrajectory {
+                trajectory,
+                client_display_name: name,
+            });
+        }
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+}
+
+fn advice_motivation(advice: &PhaseAdvice, comment: &str) -> String {
+    if comment.is_empty() {
+        format!(
+            "Fase-advies van de reïntegratiebedrijf: {}",
+            advice.motivation
+        )
+    } else {
+        format!(
+            "Fase-advies van de reïntegratiebedrijf: {} — casemanager: {comment}",
+            advice.motivation
+        )
+    }
+}
+
+/// The provider resources of the gemeente that carry the principal's KvK.
+async fn provider_ids(
+    db: &impl ConnectionTrait,
+    scope: &ProviderScope<'_>,
+    horizon: RecordedAt,
+) -> StoreResult<HashSet<Uuid>> {
+    Ok(provider_versions::Entity::find()
+        .filter(provider_versions::Column::Gemeente.eq(scope.gemeente.as_str()))
+        .filter(provider_versions::Column::KvkNumber.eq(scope.kvk.as_str()))
+        .filter(latest_as_of("provider_versions", horizon))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect())
+}
+
+async fn submit_one(
+    txn: &impl ConnectionTrait,
+    scope: &ProviderScope<'_>,
+    own_providers: &HashSet<Uuid>,
+    item: SubmissionItem,
+    change: &Change,
+    recorded_at: RecordedAt,
+    today: NaiveDate,
+) -> StoreResult<ItemOutcome> {
+    let gemeente = scope.gemeente;
+    let earlier = progress_report_submissions::Entity::find_by_id((
+        gemeente.as_str().to_owned(),
+        scope.kvk.as_str().to_owned(),
+        item.idempotency_key.clone(),
+    ))
+    .one(txn)
+    .await?;
+    if let Some(earlier) = earlier {
+        if earlier.content_hash != item.content_hash {
+            return Ok(ItemOutcome::Rejected(Rejection::InvalidArgument {
+                field: "idempotency_key".into(),
+                message: "this key was used before for a different report".into(),
+            }));
+        }
+        let row = progress_report_versions::Entity::find_by_id((
+            earlier.report_id,
+            earlier.report_version,
+        ))
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("progress_report_submissions", "report missing"))?;
+        let quarter = Quarter::parse(&row.quarter)
+            .map_err(|_| StoreError::corrupt("quarter", &row.quarter))?;
+        return Ok(ItemOutcome::Accepted {
+            trajectory_id: row.trajectory_id,
+            quarter,
+            version: row.version,
+        });
+    }
+    let trajectory =
+        match trajectory_as_of(txn, gemeente, item.trajectory_id, versions::LATEST).await {
+            Ok(t) if t.provider_id.is_some_and(|id| own_providers.contains(&id)) => t,
+            Ok(_) | Err(StoreError::NotFound(_)) => return Ok(ItemOutcome::Rejected(not_found())),
+            Err(err) => return Err(err),
+        };
+    let lifecycle = &trajectory.trajectory.lifecycle;
+    if let Err(violation) = item.report.check(lifecycle, today) {
+        return Ok(ItemOutcome::Rejected(Rejection::FailedPrecondition(
+            violation,
+        )));
+    }
+    let new_lifecycle = match item.report.apply_to(lifecycle) {
+        Ok(new) => new,
+        Err(violation) => {
+            return Ok(ItemOutcome::Rejected(Rejection::FailedPrecondition(
+                violation,
+            )));
+        }
+    };
+    if let (Some(new), Some(contract_id)) = (&new_lifecycle, trajectory.contract_id)
+        && let Some(start) = new.start()
+        && Some(start) != lifecycle.start()
+    {
+        let contract = contract_as_of(txn, gemeente, contract_id, versions::LATEST).await?;
+        if let Err(violation) = check_start(start, Some(&contract.terms)) {
+            return Ok(ItemOutcome::Rejected(Rejection::FailedPrecondition(
+                violation,
+            )));
+        }
+    }
+    let quarter = item.report.quarter;
+    let existing = report_as_of(txn, gemeente, trajectory.id, quarter, versions::LATEST).await?;
+    let (id, version, received_at) = match &existing {
+        Some(report) => (report.id, report.revision.version + 1, report.received_at),
+        None => (Uuid::now_v7(), 1, recorded_at),
+    };
+    let reason = Change {
+        reason: Some(format!("kwartaalrapportage {quarter}")),
+        ..change.clone()
+    };
+    let row = report_row(
+        id,
+        gemeente,
+        trajectory.id,
+        &item.report,
+        None,
+        received_at,
+        Spine::new(&reason, recorded_at, version),
+    )?;
+    progress_report_versions::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await?;
+    progress_report_submissions::Entity::insert(progress_report_submissions::ActiveModel {
+        gemeente: sea_orm::Set(gemeente.as_str().to_owned()),
+        provider_kvk: sea_orm::Set(scope.kvk.as_str().to_owned()),
+        idempotency_key: sea_orm::Set(item.idempotency_key),
+        report_id: sea_orm::Set(id),
+        report_version: sea_orm::Set(version),
+        content_hash: sea_orm::Set(item.content_hash),
+        recorded_at: sea_orm::Set(recorded_at.micros()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    if let Some(new_lifecycle) = new_lifecycle {
+        let spine = Spine::new(&reason, recorded_at, trajectory.revision.version + 1);
+        append_reported_lifecycle(txn, gemeente, &trajectory, new_lifecycle, spine, id).await?;
+    }
+    Ok(ItemOutcome::Accepted {
+        trajectory_id: trajectory.id,
+        quarter,
+        version,
+    })
+}
+
+async fn report_as_of(
+    db: &impl ConnectionTrait,
+    gemeente: &GemeenteCode,
+    trajectory_id: Uuid,
+    quarter: Quarter,
+    horizon: RecordedAt,
+) -> StoreResult<Option<ProgressReportRecord>> {
+    progress_report_versions::Entity::find()
+        .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
+        .filter(progress_report_versions::Column::TrajectoryId.eq(trajectory_id))
+        .filter(progress_report_versions::Column::Quarter.eq(quarter.to_string()))
+        .filter(progress_report_versions::Column::RecordedAt.lte(horizon.micros()))
+        .order_by_desc(progress_report_versions::Column::Version)
+        .one(db)
+        .await?
+        .map(report_record)
+        .transpose()
+}
+
+fn json(column: &'static str, value: &[String]) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::corrupt(column, &e.to_string()))
+}
+
+fn report_row(
+    id: Uuid,
+    gemeente: &GemeenteCode,
+    trajectory_id: Uuid,
+    report: &ProgressReport,
+    response: Option<&AdviceResponse>,
+    received_at: RecordedAt,
+    spine: Spine,
+) -> StoreResult<progress_report_versions::ActiveModel> {
+    let ending = report.ending.as_ref();
+    let job = ending.and_then(|e| e.job.as_ref());
+    Ok(
+        version_row!(progress_report_versions, id, gemeente.as_str().to_owned(), spine, {
+            trajectory_id: trajectory_id,
+            quarter: report.quarter.to_string(),
+            status: report.status.as_str().to_owned(),
+            appointments_planned: report.appointments_planned as i32,
+            appointments_kept: report.appointments_kept as i32,
+            activities: json("activities", &report.activities)?,
+            instruments: json("instruments", &report.instruments)?,
+            advice_fase: report.phase_advice.as_ref().map(|a| a.fase.code().to_owned()),
+            advice_motivation: report.phase_advice.as_ref().map(|a| a.motivation.clone()),
+            next_steps: report.next_steps.clone(),
+            reported_start: report.started_on,
+            reported_end: ending.map(|e| e.date),
+            end_reason: ending.map(|e| e.reason.as_str().to_owned()),
+            job_contract_kind: job.map(|j| j.contract_kind.as_str().to_owned()),
+            job_hours_per_week: job.map(|j| j.hours_per_week),
+            job_title: job.map(|j| j.job_title.clone()),
+            employer_name: job.map(|j| j.employer_name.clone()),
+            remarks: report.remarks.clone(),
+            advice_accepted: response.map(|r| r.accepted),
+            advice_comment: response.map(|r| r.comment.clone()),
+            advice_client_id: response.and_then(|r| r.classification.map(|(client, _)| client)),
+            advice_classification_id: response.and_then(|r| r.classification.map(|(_, id)| id)),
+            advice_responder: response.map(|r| r.responder.clone()),
+            received_at: received_at.micros(),
+        }),
+    )
+}
+
+fn report_record(row: progress_report_versions::Model) -> StoreResult<ProgressReportRecord> {
+    let corrupt = |column: &'static str, value: &str| StoreError::corrupt(column, value);
+    let job = match (
+        &row.job_contract_kind,
+        row.job_hours_per_week,
+        &row.job_title,
+        &row.employer_name,
+    ) {
+        (Some(kind), Some(hours), Some(title), Some(employer)) => Some(
+            JobDetails::new(
+                JobContractKind::parse_stored(kind)
+                    .ok_or_else(|| corrupt("job_contract_kind", kind))?,
+                hours,
+                title,
+                employer,
+            )
+            .map_err(|(column, _)| corrupt(column, "invalid job"))?,
+        ),
+        _ => None,
+    };
+    let ending = match (row.reported_end, &row.end_reason) {
+        (Some(date), Some(reason)) => Some(
+            Ending::new(
+                date,
+                EndReason::parse_stored(reason).ok_or_else(|| corrupt("end_reason", reason))?,
+                job,
+            )
+            .map_err(|(column, _)| corrupt(column, "job does not fit the end reason"))?,
+        ),
+        _ => None,
+    };
+    let phase_advice = match (&row.advice_fase, &row.advice_motivation) {
+        (Some(code), Some(motivation)) => match ClassificationValue::parse_stored(code) {
+            Some(ClassificationValue::Fase(fase)) => Some(PhaseAdvice {
+                fase,
+                motivation: motivation.clone(),
+            }),
+            _ => return Err(corrupt("advice_fase", code)),
+        },
+        _ => None,
+    };
+    let advice_response = row.advice_accepted.map(|accepted| AdviceResponse {
+        accepted,
+        comment: row.advice_comment.clone().unwrap_or_default(),
+        classification: row.advice_client_id.zip(row.advice_classification_id),
+        responder: row.advice_responder.clone().unwrap_or_default(),
+    });
+    let list = |column: &'static str, raw: &str| -> StoreResult<Vec<String>> {
+        serde_json::from_str(raw).map_err(|_| corrupt(column, raw))
+    };
+    Ok(ProgressReportRecord {
+        id: row.id,
+        trajectory_id: row.trajectory_id,
+        revision: row.revision()?,
+        received_at: RecordedAt::from_micros(row.received_at),
+        advice_response,
+        report: ProgressReport {
+            quarter: Quarter::parse(&row.quarter).map_err(|_| corrupt("quarter", &row.quarter))?,
+            status: ProgressStatus::parse_stored(&row.status)
+                .ok_or_else(|| corrupt("status", &row.status))?,
+            appointments_planned: u32::try_from(row.appointments_planned)
+                .map_err(|_| corrupt("appointments_planned", "negative"))?,
+            appointments_kept: u32::try_from(row.appointments_kept)
+                .map_err(|_| corrupt("appointments_kept", "negative"))?,
+            activities: list("activities", &row.activities)?,
+            instruments: list("instruments", &row.instruments)?,
+            phase_advice,
+            next_steps: row.next_steps,
+            started_on: row.reported_start,
+            ending,
+            remarks: row.remarks,
+        },
+    })
+}
