@@ -21,6 +21,7 @@ both_databases!(
     health_without_token,
     reflection_without_token,
     new_services_role_refusals,
+    provider_principal_is_confined,
 );
 
 /// Calls every client, registration, classification and assignment RPC on
@@ -821,5 +822,132 @@ async fn new_services_role_refusals(app: TestApp) {
         .into_inner();
     assert_eq!(got.revision.unwrap().version, 3);
     assert_eq!(anna.trajectory_versions(t).await.len(), 4);
+    app.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------
+// The provider principal (a reïntegratiebedrijf's own system)
+// ---------------------------------------------------------------------------
+
+async fn provider_principal_is_confined(app: TestApp) {
+    use clientvolg::proto::clientvolg::v1::{
+        ListAssignedTrajectoriesRequest, ListDoelgroepenRequest, ListTrajectoriesRequest,
+        RegistrationKind, SubmitProgressReportsRequest,
+    };
+
+    let mut fb = app.beheerder();
+    let provider = fb
+        .create_provider(sample_provider("WerkFit BV", PROVIDER_KVK))
+        .await;
+    let contract = fb.create_contract(sample_contract(&provider.name)).await;
+    let mut anna = app.anna();
+    let client = anna
+        .create_registered_client(650, RegistrationKind::Bijstand, date(2024, 1, 1), None)
+        .await;
+    let trajectory = anna
+        .create_trajectory(sample_trajectory(
+            &client.name,
+            &contract.name,
+            date(2025, 2, 1),
+            vec![line("BEMIDDELING", 1)],
+        ))
+        .await;
+    let (p, k, t, cl) = (
+        provider.name.as_str(),
+        contract.name.as_str(),
+        trajectory.name.as_str(),
+        client.name.as_str(),
+    );
+
+    // Clients, registrations, classifications, doelgroepen, providers,
+    // contracts and trajectories are closed to every provider principal,
+    // including one whose KvK number is not registered here.
+    for (who, token) in [
+        ("prov-frank", PROVIDER_0363),
+        ("prov-henk", PROVIDER_OTHER_0363),
+    ] {
+        let mut c = app.clients(token);
+        let mut results = call_everything(&mut c, cl).await;
+        results.extend(new_services::reads(&mut c, p, k).await);
+        results.extend(new_services::writes(&mut c, p, k).await);
+        results.extend(new_services::trajectories(&mut c, cl, k, t).await);
+        let doelgroepen = c
+            .doelgroepen
+            .list_doelgroepen(ListDoelgroepenRequest {
+                parent: GEMEENTE.into(),
+                ..Default::default()
+            })
+            .await;
+        results.push((
+            "ListDoelgroepen",
+            match doelgroepen {
+                Ok(_) => Code::Ok,
+                Err(s) => s.code(),
+            },
+        ));
+        assert_all(&results, Code::PermissionDenied, who);
+    }
+
+    // Nothing was written by them.
+    assert_eq!(anna.list_all_clients().await.len(), 1);
+    assert_eq!(anna.client_versions(cl).await.len(), 1);
+    assert_eq!(fb.provider_versions(p).await.len(), 1);
+    assert_eq!(fb.contract_versions(k).await.len(), 1);
+    assert_eq!(anna.trajectory_versions(t).await.len(), 1);
+    assert_eq!(
+        anna.list_trajectories(ListTrajectoriesRequest::default(), 0)
+            .await
+            .len(),
+        1
+    );
+
+    // What the provider may do: see its trajectory, by the client's name
+    // only, and report on it.
+    let mut frank = app.provider();
+    let assigned = frank.assigned_trajectories(0).await;
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(assigned[0].trajectory, t);
+    assert_eq!(assigned[0].client_display_name, "Johanna van der Berg");
+    let resp = frank
+        .submit_reports(vec![sample_report(t, "2025-Q1", "eerste")])
+        .await;
+    assert_eq!(resp.accepted_count, 1, "{resp:?}");
+
+    // A provider principal whose KvK number has no provider in this
+    // gemeente reaches nothing.
+    let mut henk = app.other_provider();
+    assert!(henk.assigned_trajectories(0).await.is_empty());
+    let resp = henk
+        .submit_reports(vec![sample_report(t, "2025-Q2", "niet van mij")])
+        .await;
+    assert_eq!(resp.accepted_count, 0);
+    let rejection = resp.results[0].rejection.as_ref().expect("rejected");
+    assert_eq!(
+        (rejection.code.as_str(), rejection.field.as_str()),
+        ("NOT_FOUND", "trajectory")
+    );
+
+    // And only in its own gemeente.
+    for result in [
+        frank
+            .progress_reports
+            .list_assigned_trajectories(ListAssignedTrajectoriesRequest {
+                parent: GEMEENTE_0599.into(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        frank
+            .progress_reports
+            .submit_progress_reports(SubmitProgressReportsRequest {
+                parent: GEMEENTE_0599.into(),
+                reports: vec![sample_report(t, "2025-Q2", "elders")],
+            })
+            .await
+            .map(|_| ()),
+    ] {
+        assert_code(result.map(tonic::Response::new), Code::PermissionDenied);
+    }
+    assert_eq!(anna.list_reports(t).await.len(), 1);
     app.cleanup().await;
 }

@@ -18,6 +18,7 @@ use clientvolg::proto::clientvolg::v1::{
     classification_service_client::ClassificationServiceClient,
     client_service_client::ClientServiceClient, contract_service_client::ContractServiceClient,
     doelgroep_service_client::DoelgroepServiceClient,
+    progress_report_service_client::ProgressReportServiceClient,
     provider_service_client::ProviderServiceClient,
     registration_service_client::RegistrationServiceClient,
     trajectory_service_client::TrajectoryServiceClient,
@@ -49,6 +50,16 @@ pub const DM_0363: &str = "tok-dm-eva-0363";
 pub const PROVIDER_0363: &str = "tok-prov-frank-0363";
 /// Auditor of 0363, subject `aud-gerda`.
 pub const AUDITOR_0363: &str = "tok-aud-gerda-0363";
+/// A second provider principal of 0363, subject `prov-henk`, KvK 87654321
+/// ("another provider").
+pub const PROVIDER_OTHER_0363: &str = "tok-prov-henk-0363";
+/// A provider principal of 0599, subject `prov-ina`, KvK 12345678 (the same
+/// KvK as PROVIDER_0363, in another gemeente).
+pub const PROVIDER_0599: &str = "tok-prov-ina-0599";
+/// The KvK number of PROVIDER_0363.
+pub const PROVIDER_KVK: &str = "12345678";
+/// The KvK number of PROVIDER_OTHER_0363.
+pub const OTHER_PROVIDER_KVK: &str = "87654321";
 
 pub const GEMEENTE: &str = "gemeenten/0363";
 pub const GEMEENTE_0599: &str = "gemeenten/0599";
@@ -96,6 +107,20 @@ token = "tok-aud-gerda-0363"
 subject = "aud-gerda"
 role = "auditor"
 gemeente = "0363"
+
+[[token]]
+token = "tok-prov-henk-0363"
+subject = "prov-henk"
+role = "provider"
+gemeente = "0363"
+provider = "87654321"
+
+[[token]]
+token = "tok-prov-ina-0599"
+subject = "prov-ina"
+role = "provider"
+gemeente = "0599"
+provider = "12345678"
 "#;
 
 /// Writes the tokens file used by every test into `dir` and returns its path.
@@ -372,6 +397,16 @@ impl TestApp {
         self.clients(FB_0363)
     }
 
+    /// The provider principal of 0363 (prov-frank, KvK 12345678).
+    pub fn provider(&self) -> Clients {
+        self.clients(PROVIDER_0363)
+    }
+
+    /// The other provider principal of 0363 (prov-henk, KvK 87654321).
+    pub fn other_provider(&self) -> Clients {
+        self.clients(PROVIDER_OTHER_0363)
+    }
+
     /// Stops the server and drops the PostgreSQL database. Also done on drop;
     /// calling it at the end of a test makes the intent explicit.
     pub async fn cleanup(mut self) {
@@ -430,6 +465,7 @@ pub struct Clients {
     pub providers: ProviderServiceClient<Authed>,
     pub contracts: ContractServiceClient<Authed>,
     pub trajectories: TrajectoryServiceClient<Authed>,
+    pub progress_reports: ProgressReportServiceClient<Authed>,
 }
 
 impl Clients {
@@ -448,7 +484,11 @@ impl Clients {
             doelgroepen: DoelgroepServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             providers: ProviderServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             contracts: ContractServiceClient::with_interceptor(channel.clone(), bearer.clone()),
-            trajectories: TrajectoryServiceClient::with_interceptor(channel, bearer),
+            trajectories: TrajectoryServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            progress_reports: ProgressReportServiceClient::with_interceptor(channel, bearer),
         }
     }
 
@@ -1234,4 +1274,196 @@ pub fn assert_some_precondition<T: std::fmt::Debug>(
         .collect();
     assert!(!types.is_empty(), "PreconditionFailure without violations");
     types
+}
+
+// ---------------------------------------------------------------------------
+// Kwartaalrapportages
+// ---------------------------------------------------------------------------
+
+/// A minimal valid kwartaalrapportage for `trajectory` in `quarter`.
+pub fn sample_report(trajectory: &str, quarter: &str, key: &str) -> v1::ProgressReport {
+    v1::ProgressReport {
+        trajectory: trajectory.into(),
+        quarter: quarter.into(),
+        idempotency_key: key.into(),
+        status: v1::ProgressStatus::OnTrack as i32,
+        appointments_planned: 6,
+        appointments_kept: 5,
+        activities: vec!["sollicitatietraining".into()],
+        next_steps: "Twee vacatures bespreken.".into(),
+        ..Default::default()
+    }
+}
+
+impl Clients {
+    /// Submits a batch of reports to 0363; panics when the call itself
+    /// fails (item rejections are in the response).
+    pub async fn submit_reports(
+        &mut self,
+        reports: Vec<v1::ProgressReport>,
+    ) -> v1::SubmitProgressReportsResponse {
+        self.progress_reports
+            .submit_progress_reports(v1::SubmitProgressReportsRequest {
+                parent: GEMEENTE.into(),
+                reports,
+            })
+            .await
+            .expect("SubmitProgressReports")
+            .into_inner()
+    }
+
+    pub async fn get_report(&mut self, name: &str) -> v1::ProgressReport {
+        self.progress_reports
+            .get_progress_report(v1::GetProgressReportRequest {
+                name: name.into(),
+                as_of: None,
+            })
+            .await
+            .expect("GetProgressReport")
+            .into_inner()
+    }
+
+    /// Every report of a trajectory, by quarter (follows all pages).
+    pub async fn list_reports(&mut self, trajectory: &str) -> Vec<v1::ProgressReport> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .progress_reports
+                .list_progress_reports(v1::ListProgressReportsRequest {
+                    parent: trajectory.into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListProgressReports")
+                .into_inner();
+            assert!(page.reports.len() <= 2, "page exceeds page_size 2");
+            out.extend(page.reports);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every version of a report, oldest first (follows all pages).
+    pub async fn report_versions(&mut self, name: &str) -> Vec<v1::ProgressReport> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .progress_reports
+                .list_progress_report_versions(v1::ListProgressReportVersionsRequest {
+                    name: name.into(),
+                    page_size: 2,
+                    page_token: token.clone(),
+                    as_of: None,
+                })
+                .await
+                .expect("ListProgressReportVersions")
+                .into_inner();
+            assert!(page.versions.len() <= 2, "page exceeds page_size 2");
+            out.extend(page.versions);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+
+    /// Every trajectory assigned to the calling provider (follows all pages
+    /// of `page_size`).
+    pub async fn assigned_trajectories(&mut self, page_size: i32) -> Vec<v1::AssignedTrajectory> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        let mut pages = 0;
+        loop {
+            let page = self
+                .progress_reports
+                .list_assigned_trajectories(v1::ListAssignedTrajectoriesRequest {
+                    parent: GEMEENTE.into(),
+                    page_size,
+                    page_token: token.clone(),
+                })
+                .await
+                .expect("ListAssignedTrajectories")
+                .into_inner();
+            pages += 1;
+            assert!(
+                page_size <= 0 || page.trajectories.len() <= page_size as usize,
+                "page of {} exceeds page_size {page_size}",
+                page.trajectories.len()
+            );
+            assert!(pages < 1000, "ListAssignedTrajectories does not end");
+            out.extend(page.trajectories);
+            if page.next_page_token.is_empty() {
+                return out;
+            }
+            token = page.next_page_token;
+        }
+    }
+}
+
+/// The report name and version of an accepted item; panics on a rejection.
+#[track_caller]
+pub fn accepted(result: &v1::ProgressReportResult) -> (String, i64) {
+    assert!(
+        result.rejection.is_none(),
+        "item {} ({}) was rejected: {:?}",
+        result.index,
+        result.idempotency_key,
+        result.rejection
+    );
+    assert!(
+        !result.report.is_empty() && result.report_version >= 1,
+        "accepted item {} without report name or version: {result:?}",
+        result.index
+    );
+    (result.report.clone(), result.report_version)
+}
+
+/// Asserts an item was rejected with `code`; `what` is the field (for
+/// INVALID_ARGUMENT and NOT_FOUND, a sub-path such as `what[3]` or `what.x`
+/// also matches) or the rule (for FAILED_PRECONDITION).
+#[track_caller]
+pub fn assert_rejected(result: &v1::ProgressReportResult, code: &str, what: &str) {
+    let rejection = result.rejection.as_ref().unwrap_or_else(|| {
+        panic!(
+            "item {} ({}) should be rejected with {code} `{what}`, was accepted as {} v{}",
+            result.index, result.idempotency_key, result.report, result.report_version
+        )
+    });
+    assert_eq!(
+        rejection.code, code,
+        "item {} ({}): wrong code: {rejection:?}",
+        result.index, result.idempotency_key
+    );
+    if code == "FAILED_PRECONDITION" {
+        assert_eq!(
+            rejection.rule, what,
+            "item {} ({}): wrong rule: {rejection:?}",
+            result.index, result.idempotency_key
+        );
+    } else {
+        let f = rejection.field.as_str();
+        assert!(
+            f == what
+                || f.strip_prefix(what)
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.')),
+            "item {} ({}): rejection should name field `{what}`: {rejection:?}",
+            result.index,
+            result.idempotency_key
+        );
+    }
+    assert!(
+        !rejection.message.is_empty(),
+        "item {}: rejection without message",
+        result.index
+    );
+    assert!(
+        result.report.is_empty() && result.report_version == 0,
+        "a rejected item names no report: {result:?}"
+    );
 }
