@@ -10,6 +10,7 @@ use crate::api::logging::RequestLogLayer;
 use crate::api::progress_reports::ProgressReportApi;
 use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
+use crate::api::reports::ReportApi;
 use crate::api::trajectories::TrajectoryApi;
 use crate::auth::Authenticator;
 use crate::auth::layer::AuthLayer;
@@ -21,7 +22,7 @@ use crate::proto::clientvolg::v1::{
     progress_report_service_server::ProgressReportServiceServer,
     provider_service_server::ProviderServiceServer,
     registration_service_server::RegistrationServiceServer,
-    trajectory_service_server::TrajectoryServiceServer,
+    report_service_server::ReportServiceServer, trajectory_service_server::TrajectoryServiceServer,
 };
 use crate::store::{Store, StoreError};
 use std::future::Future;
@@ -132,6 +133,7 @@ impl Application {
             .add_service(service!(ProviderServiceServer, ProviderApi))
             .add_service(service!(ContractServiceServer, ContractApi))
             .add_service(service!(TrajectoryServiceServer, TrajectoryApi))
+            .add_service(service!(ReportServiceServer, ReportApi))
             .add_service(
                 service!(ProgressReportServiceServer, ProgressReportApi)
                     .max_decoding_message_size(MAX_BATCH_MESSAGE_BYTES),

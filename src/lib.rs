@@ -9,4 +9,5 @@ pub mod app;
 pub mod auth;
 pub mod domain;
 pub mod proto;
+pub mod reports;
 pub mod store;
