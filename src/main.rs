@@ -44,6 +44,22 @@ enum Command {
         #[command(flatten)]
         database: Database,
     },
+    /// Fill a gemeente with realistic synthetic clients, episodes, fases,
+    /// doelgroepen, providers, contracts and trajectories (for trying the
+    /// reports and for benchmarks; never on production data).
+    DemoData {
+        /// CBS code of the gemeente to fill.
+        #[arg(long)]
+        gemeente: String,
+        /// How many clients.
+        #[arg(long, default_value_t = 1000)]
+        clients: u64,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        database: Database,
+    },
     /// Produce a report straight from the database (for data managers with
     /// database access; the gRPC ReportService serves the same report).
     Report {
@@ -128,6 +144,25 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!("migrations applied");
         }
         Command::Report { report } => print_report(report).await?,
+        Command::DemoData {
+            gemeente,
+            clients,
+            seed,
+            database,
+        } => {
+            let store = clientvolg::store::Store::open(&database.database_url).await?;
+            let gemeente = clientvolg::domain::gemeente::GemeenteCode::parse(&gemeente)?;
+            let started = std::time::Instant::now();
+            let generated = clientvolg::demo::generate(&store, &gemeente, clients, seed).await?;
+            tracing::info!(
+                clients = generated.clients,
+                episodes = generated.episodes,
+                trajectories = generated.trajectories,
+                corrections = generated.corrections,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo data generated"
+            );
+        }
     }
     Ok(())
 }
