@@ -44,12 +44,17 @@ impl Store {
             .order_by((a("fa"), a("valid_from")), Order::Desc)
             .limit(1)
             .to_owned();
-        let by_fase = Query::select()
-            .expr(Expr::from(fase_on_date.clone()))
-            .expr(col("cl", "id").count())
+        let assigned = Query::select()
+            .column((a("cl"), a("id")))
+            .expr_as(Expr::from(fase_on_date), a("fase"))
             .from(a("cl"))
             .and_where(col("cl", "casemanager").eq(casemanager))
-            .add_group_by([Expr::from(fase_on_date)])
+            .to_owned();
+        let by_fase = Query::select()
+            .column((a("x"), a("fase")))
+            .expr(col("x", "id").count())
+            .from_subquery(assigned, a("x"))
+            .group_by_col((a("x"), a("fase")))
             .to_owned();
         let counts: std::collections::HashMap<Option<String>, i64> =
             grouped(db, &with(snapshots(gemeente, horizon), by_fase))

@@ -59,6 +59,11 @@ fn work_reasons() -> [&'static str; 2] {
     ]
 }
 
+/// SUM as a BIGINT: PostgreSQL sums integers into NUMERIC otherwise.
+fn sum(expr: impl Into<Expr>) -> Expr {
+    Func::cast_as(Func::sum(expr.into()), a("BIGINT")).into()
+}
+
 fn in_period(expr: Expr, request: &ReportRequest) -> Expr {
     expr.between(request.period_start, request.period_end)
 }
@@ -319,7 +324,7 @@ async fn column_counts(
     };
     let totals = Query::select()
         .expr(Expr::col(a("client_id")).count())
-        .expr(Func::sum(col("en", "bijstand")))
+        .expr(sum(col("en", "bijstand")))
         .from(a("en"))
         .to_owned();
     let [total, bijstand] = numbers(db, &with(ctes(), totals), 2).await?[..] else {
@@ -609,10 +614,7 @@ async fn per_trajectory_owner(
         .column((a("l"), a("trajectory_id")))
         .column((a("l"), a("version")))
         .expr_as(
-            Func::cast_as(
-                Func::sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
-                a("BIGINT"),
-            ),
+            sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
             a("cents"),
         )
         .from_as(a("trajectory_lines"), a("l"))
@@ -626,9 +628,8 @@ async fn per_trajectory_owner(
         .group_by_col((a("l"), a("trajectory_id")))
         .group_by_col((a("l"), a("version")))
         .to_owned();
-    let flag = |condition: Expr| {
-        Func::sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)))
-    };
+    let flag =
+        |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
     let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
     let measured = ended.clone().and(col("tr", "start_date").is_not_null());
     let query = Query::select()
@@ -649,24 +650,17 @@ async fn per_trajectory_owner(
                     .or(col("tr", "end_date").gt(request.period_end)),
             ),
         ))
-        .expr(Func::sum(
-            Expr::case(
-                measured.clone(),
-                col("de", "ordinal").sub(col("ds", "ordinal")),
-            )
-            .finally(Expr::val(0i64)),
-        ))
+        .expr(sum(Expr::case(
+            measured.clone(),
+            col("de", "ordinal").sub(col("ds", "ordinal")),
+        )
+        .finally(Expr::val(0i64))))
         .expr(flag(measured))
-        .expr(Func::cast_as(
-            Func::sum(
-                Expr::case(
-                    ended,
-                    Func::coalesce([col("cost", "cents"), Expr::val(0i64)]),
-                )
-                .finally(Expr::val(0i64)),
-            ),
-            a("BIGINT"),
-        ))
+        .expr(sum(Expr::case(
+            ended,
+            Func::coalesce([col("cost", "cents"), Expr::val(0i64)]),
+        )
+        .finally(Expr::val(0i64))))
         .from(a("tr"))
         .join_as(
             JoinType::LeftJoin,
