@@ -15,6 +15,7 @@ const PROTOS: &[&str] = &[
     "clientvolg/v1/contract.proto",
     "clientvolg/v1/trajectory.proto",
     "clientvolg/v1/progress_report.proto",
+    "clientvolg/v1/report.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

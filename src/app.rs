@@ -11,6 +11,7 @@ use crate::api::logging::RequestLogLayer;
 use crate::api::progress_reports::ProgressReportApi;
 use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
+use crate::api::reports::ReportApi;
 use crate::api::trajectories::TrajectoryApi;
 use crate::auth::Authenticator;
 use crate::auth::jwt::{JwtConfig, JwtConfigError, JwtVerifier};
@@ -23,7 +24,7 @@ use crate::proto::clientvolg::v1::{
     progress_report_service_server::ProgressReportServiceServer,
     provider_service_server::ProviderServiceServer,
     registration_service_server::RegistrationServiceServer,
-    trajectory_service_server::TrajectoryServiceServer,
+    report_service_server::ReportServiceServer, trajectory_service_server::TrajectoryServiceServer,
 };
 use crate::store::{Store, StoreError};
 use crate::tls::{TlsConfig, TlsError};
@@ -179,6 +180,7 @@ impl Application {
             .add_service(service!(ProviderServiceServer, ProviderApi))
             .add_service(service!(ContractServiceServer, ContractApi))
             .add_service(service!(TrajectoryServiceServer, TrajectoryApi))
+            .add_service(service!(ReportServiceServer, ReportApi))
             .add_service(
                 service!(ProgressReportServiceServer, ProgressReportApi)
                     .max_decoding_message_size(MAX_BATCH_MESSAGE_BYTES),

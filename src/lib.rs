@@ -7,7 +7,9 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod demo;
 pub mod domain;
 pub mod proto;
+pub mod reports;
 pub mod store;
 pub mod tls;

@@ -13,4 +13,5 @@ pub mod logging;
 pub mod progress_reports;
 pub mod providers;
 pub mod registrations;
+pub mod reports;
 pub mod trajectories;

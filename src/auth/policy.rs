@@ -8,6 +8,7 @@ use super::Role;
 const CASEMANAGER: &[Role] = &[Role::Casemanager];
 const PROVIDER: &[Role] = &[Role::Provider];
 const REPORT_READERS: &[Role] = &[Role::Casemanager, Role::Provider];
+const DATA_MANAGER: &[Role] = &[Role::DataManager];
 const OVERDUE_READERS: &[Role] = &[Role::Casemanager, Role::DataManager];
 const BEHEER: &[Role] = &[Role::FunctioneelBeheerder];
 const CATALOGUE_READERS: &[Role] = &[
@@ -188,6 +189,14 @@ pub const POLICY: &[(&str, &[Role])] = &[
     (
         "/clientvolg.v1.ProgressReportService/ListOverdueReports",
         OVERDUE_READERS,
+    ),
+    (
+        "/clientvolg.v1.ReportService/GetInflowOutflowReport",
+        DATA_MANAGER,
+    ),
+    (
+        "/clientvolg.v1.ReportService/GetCaseloadReport",
+        CASEMANAGER,
     ),
 ];
 

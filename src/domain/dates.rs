@@ -38,6 +38,25 @@ pub fn full_months_between(from: NaiveDate, to: NaiveDate) -> i32 {
     months
 }
 
+/// The latest start date from which `day` lies at least `months` full months
+/// later: `full_months_between(start, day) >= months` exactly when `start` is
+/// on or before it. Reports compare dates with these constants instead of
+/// doing month arithmetic in SQL.
+pub fn latest_start_with_full_months(day: NaiveDate, months: u32) -> NaiveDate {
+    let mut start = day
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    // Subtracting clamps to the end of a shorter month; later days of the
+    // same month may still have their anniversary on or before `day`.
+    while let Some(next) = start.succ_opt()
+        && next <= day
+        && full_months_between(next, day) >= months as i32
+    {
+        start = next;
+    }
+    start
+}
+
 /// A span of days, both ends inclusive; an open end runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateSpan {
@@ -92,6 +111,39 @@ mod tests {
         assert_eq!(full_months_between(d(2000, 1, 31), d(2000, 2, 29)), 1);
         assert_eq!(full_months_between(d(2000, 1, 31), d(2000, 2, 28)), 0);
         assert_eq!(full_months_between(d(2000, 3, 1), d(2000, 1, 1)), -2);
+    }
+
+    #[test]
+    fn thresholds_agree_with_full_months() {
+        let days = [
+            d(2025, 2, 28),
+            d(2024, 2, 29),
+            d(2025, 3, 31),
+            d(2025, 12, 31),
+            d(2025, 6, 15),
+        ];
+        for day in days {
+            for months in [1, 12, 276, 690] {
+                let threshold = latest_start_with_full_months(day, months);
+                assert!(
+                    full_months_between(threshold, day) >= months as i32,
+                    "{day} {months}"
+                );
+                let after = threshold.succ_opt().unwrap();
+                assert!(
+                    full_months_between(after, day) < months as i32,
+                    "{day} {months}"
+                );
+            }
+        }
+        assert_eq!(
+            latest_start_with_full_months(d(2001, 2, 28), 1),
+            d(2001, 1, 31)
+        );
+        assert_eq!(
+            latest_start_with_full_months(d(2025, 2, 28), 0),
+            d(2025, 2, 28)
+        );
     }
 
     #[test]

@@ -124,7 +124,7 @@ impl<T> Page<T> {
 /// `{alias}.version` is the latest version of its row's id recorded at or
 /// before `horizon`, where `alias` names a version table `table` in the
 /// enclosing query.
-fn latest_as_of_in(table: &str, alias: &str, horizon: RecordedAt) -> Expr {
+pub(crate) fn latest_as_of_in(table: &str, alias: &str, horizon: RecordedAt) -> Expr {
     let history = Alias::new(format!("{alias}_history"));
     let newest = Query::select()
         .expr(Func::max(Expr::col((

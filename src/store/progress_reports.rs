@@ -10,7 +10,7 @@ use super::entities::{
     client_versions, progress_report_submissions, progress_report_versions, provider_versions,
 };
 use super::spine::{Spine, version_row};
-use super::trajectories::{TrajectoryRecord, append_reported_lifecycle, trajectory_as_of};
+use super::trajectories::{StoredEnding, TrajectoryRecord, append_reported_lifecycle, trajectory_as_of};
 use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
 use crate::domain::RuleViolation;
 use crate::domain::classification::{Classification, ClassificationValue};
@@ -19,7 +19,7 @@ use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::{Change, RecordedAt, Revision, Source};
 use crate::domain::progress::{PhaseAdvice, ProgressReport, ProgressStatus, due_date};
 use crate::domain::provider::KvkNumber;
-use crate::domain::trajectory::{EndReason, Ending, JobContractKind, JobDetails, check_start};
+use crate::domain::trajectory::check_start;
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
@@ -642,35 +642,15 @@ fn report_row(
 
 fn report_record(row: progress_report_versions::Model) -> StoreResult<ProgressReportRecord> {
     let corrupt = |column: &'static str, value: &str| StoreError::corrupt(column, value);
-    let job = match (
-        &row.job_contract_kind,
-        row.job_hours_per_week,
-        &row.job_title,
-        &row.employer_name,
-    ) {
-        (Some(kind), Some(hours), Some(title), Some(employer)) => Some(
-            JobDetails::new(
-                JobContractKind::parse_stored(kind)
-                    .ok_or_else(|| corrupt("job_contract_kind", kind))?,
-                hours,
-                title,
-                employer,
-            )
-            .map_err(|(column, _)| corrupt(column, "invalid job"))?,
-        ),
-        _ => None,
-    };
-    let ending = match (row.reported_end, &row.end_reason) {
-        (Some(date), Some(reason)) => Some(
-            Ending::new(
-                date,
-                EndReason::parse_stored(reason).ok_or_else(|| corrupt("end_reason", reason))?,
-                job,
-            )
-            .map_err(|(column, _)| corrupt(column, "job does not fit the end reason"))?,
-        ),
-        _ => None,
-    };
+    let ending = StoredEnding {
+        date: row.reported_end,
+        reason: row.end_reason.as_deref(),
+        job_contract_kind: row.job_contract_kind.as_deref(),
+        hours_per_week: row.job_hours_per_week,
+        job_title: row.job_title.as_deref(),
+        employer_name: row.employer_name.as_deref(),
+    }
+    .read()?;
     let phase_advice = match (&row.advice_fase, &row.advice_motivation) {
         (Some(code), Some(motivation)) => match ClassificationValue::parse_stored(code) {
             Some(ClassificationValue::Fase(fase)) => Some(PhaseAdvice {

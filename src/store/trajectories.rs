@@ -479,46 +479,59 @@ async fn lines_of(
     Ok(lines)
 }
 
+/// The columns an ending is stored in, on trajectory and report versions.
+pub(super) struct StoredEnding<'a> {
+    pub date: Option<NaiveDate>,
+    pub reason: Option<&'a str>,
+    pub job_contract_kind: Option<&'a str>,
+    pub hours_per_week: Option<f64>,
+    pub job_title: Option<&'a str>,
+    pub employer_name: Option<&'a str>,
+}
+
+impl StoredEnding<'_> {
+    pub fn read(self) -> StoreResult<Option<Ending>> {
+        let corrupt = |column: &'static str, value: &str| StoreError::corrupt(column, value);
+        let job = match (self.job_contract_kind, self.hours_per_week, self.job_title, self.employer_name) {
+            (Some(kind), Some(hours), Some(title), Some(employer)) => Some(
+                JobDetails::new(
+                    JobContractKind::parse_stored(kind).ok_or_else(|| corrupt("job_contract_kind", kind))?,
+                    hours,
+                    title,
+                    employer,
+                )
+                .map_err(|(column, _)| corrupt(column, "invalid job"))?,
+            ),
+            _ => None,
+        };
+        match (self.date, self.reason) {
+            (Some(date), Some(reason)) => Ending::new(
+                date,
+                EndReason::parse_stored(reason).ok_or_else(|| corrupt("end_reason", reason))?,
+                job,
+            )
+            .map(Some)
+            .map_err(|(column, _)| corrupt(column, "job does not fit the end reason")),
+            (None, None) => Ok(None),
+            _ => Err(corrupt("end_reason", "end date and reason must go together")),
+        }
+    }
+}
+
 fn trajectory_record(
     row: trajectory_versions::Model,
     lines: &mut LinesByVersion,
 ) -> StoreResult<TrajectoryRecord> {
     let corrupt = |column: &'static str, value: &str| StoreError::corrupt(column, value);
-    let job = match (
-        &row.job_contract_kind,
-        row.job_hours_per_week,
-        &row.job_title,
-        &row.employer_name,
-    ) {
-        (Some(kind), Some(hours), Some(title), Some(employer)) => Some(
-            JobDetails::new(
-                JobContractKind::parse_stored(kind)
-                    .ok_or_else(|| corrupt("job_contract_kind", kind))?,
-                hours,
-                title,
-                employer,
-            )
-            .map_err(|(column, _)| corrupt(column, "invalid job"))?,
-        ),
-        _ => None,
-    };
-    let ending = match (row.end_date, &row.end_reason) {
-        (Some(date), Some(reason)) => Some(
-            Ending::new(
-                date,
-                EndReason::parse_stored(reason).ok_or_else(|| corrupt("end_reason", reason))?,
-                job,
-            )
-            .map_err(|(column, _)| corrupt(column, "job does not fit the end reason"))?,
-        ),
-        (None, None) => None,
-        _ => {
-            return Err(corrupt(
-                "end_reason",
-                "end date and reason must go together",
-            ));
-        }
-    };
+    let ending = StoredEnding {
+        date: row.end_date,
+        reason: row.end_reason.as_deref(),
+        job_contract_kind: row.job_contract_kind.as_deref(),
+        hours_per_week: row.job_hours_per_week,
+        job_title: row.job_title.as_deref(),
+        employer_name: row.employer_name.as_deref(),
+    }
+    .read()?;
     let lifecycle = Lifecycle::from_parts(row.referral_date, row.start_date, ending)
         .map_err(|violation| corrupt("referral_date", violation.rule))?;
     let lines = lines

@@ -1,0 +1,486 @@
+//! Realistic synthetic data for trying the reports and for benchmarks:
+//! `clientvolg demo-data --gemeente 0363 --clients 1000 --seed 7`. It goes
+//! through the same store layer as the API, so every fact has its history,
+//! and some corrections are recorded later, as in real life. The same seed
+//! gives the same data.
+
+use crate::domain::bsn::Bsn;
+use crate::domain::classification::{Classification, ClassificationValue, Fase};
+use crate::domain::client::{ClientDetails, EducationLevel};
+use crate::domain::code::Code;
+use crate::domain::contract::{
+    ContractTerms, DatedPrice, PaymentModel, PriceUnit, Product, ProductKind, ResultAgreements,
+    TargetGroup, Volume, VolumeKind,
+};
+use crate::domain::dates::DateSpan;
+use crate::domain::doelgroep::DoelgroepSet;
+use crate::domain::gemeente::GemeenteCode;
+use crate::domain::history::{Actor, Change, Source};
+use crate::domain::provider::{KvkNumber, ProviderDetails, ProviderKind, ProviderSize};
+use crate::domain::registration::{Episode, RegistrationKind};
+use crate::domain::trajectory::{
+    EndReason, Ending, JobContractKind, JobDetails, LineRequest, TrajectoryKind,
+};
+use crate::store::doelgroepen::{Assignment, DoelgroepDefinition};
+use crate::store::trajectories::{Correction, Referral, TrajectoryChange};
+use crate::store::{Store, StoreError, StoreResult};
+use chrono::NaiveDate;
+
+/// A small deterministic generator (SplitMix64): reproducible across
+/// platforms, no dependency.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    fn day_between(&mut self, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+        let span = (to - from).num_days().max(0) as u64;
+        from + chrono::Days::new(self.below(span + 1))
+    }
+}
+
+/// A BSN that passes the elfproef, unique per `n` below 1,700,000: valid
+/// numbers lie at most a few dozen apart, candidates 500 apart.
+fn bsn_for(seed: u64, n: u64) -> Bsn {
+    let mut base = 100_000_000 + (seed % 400 + n * 500) % 850_000_000;
+    loop {
+        let digits: Vec<i64> = format!("{base:09}")
+            .bytes()
+            .map(|b| i64::from(b - b'0'))
+            .collect();
+        let sum: i64 = digits
+            .iter()
+            .zip([9, 8, 7, 6, 5, 4, 3, 2, -1])
+            .map(|(d, w)| d * w)
+            .sum();
+        if sum % 11 == 0
+            && let Ok(bsn) = Bsn::parse(&format!("{base:09}"))
+        {
+            return bsn;
+        }
+        base += 1;
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a fixed calendar date")
+}
+
+fn code(raw: &str) -> Code {
+    Code::parse(raw).expect("a fixed code")
+}
+
+/// What was generated.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    pub clients: u64,
+    pub episodes: u64,
+    pub trajectories: u64,
+    pub corrections: u64,
+}
+
+const DOELGROEPEN: [(&str, &str); 4] = [
+    ("JONGEREN", "Jongeren tot 27 jaar"),
+    ("STATUSHOUDERS", "Statushouders"),
+    ("ALLEENSTAANDE_OUDERS", "Alleenstaande ouders"),
+    ("VIJFTIG_PLUS", "50-plussers"),
+];
+
+/// Fills `gemeente` with `clients` clients and their history.
+pub async fn generate(
+    store: &Store,
+    gemeente: &GemeenteCode,
+    clients: u64,
+    seed: u64,
+) -> StoreResult<Generated> {
+    let mut random = Random(seed);
+    let beheer = Change {
+        actor: Actor {
+            subject: "demo-beheer".into(),
+            role: "functioneel_beheerder",
+        },
+        source: Source::Import,
+        reason: Some("demo data".into()),
+    };
+    let casemanagers: Vec<String> = (1..=8).map(|i| format!("cm-demo-{i}")).collect();
+    for (doelgroep, name) in DOELGROEPEN {
+        let definition = DoelgroepDefinition {
+            display_name: name.into(),
+            description: String::new(),
+        };
+        match store
+            .create_doelgroep(gemeente, code(doelgroep), definition, &beheer)
+            .await
+        {
+            Ok(_) | Err(StoreError::AlreadyExists(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let mut contracts = Vec::new();
+    for index in 0..6u64 {
+        let details = ProviderDetails {
+            display_name: format!("Reïntegratiebedrijf {}", index + 1),
+            kvk_number: KvkNumber::parse(&format!(
+                "{:08}",
+                60_000_000 + seed % 1_000_000 * 7 + index
+            ))
+            .expect("eight digits"),
+            kind: *random.pick(&[
+                ProviderKind::Commercial,
+                ProviderKind::NonProfit,
+                ProviderKind::SocialEnterprise,
+            ]),
+            size: *random.pick(&[
+                ProviderSize::Small,
+                ProviderSize::Medium,
+                ProviderSize::Large,
+            ]),
+            specialisations: vec![],
+        };
+        let provider = store.create_provider(gemeente, details, &beheer).await?;
+        let fases = match index % 3 {
+            0 => [Fase::Fase1, Fase::Fase2].into(),
+            1 => [Fase::Fase2, Fase::Fase3].into(),
+            _ => Default::default(),
+        };
+        let product = |code_: &str, kind, unit, cents: i64| {
+            Product::new(
+                code(code_),
+                kind,
+                String::new(),
+                unit,
+                vec![
+                    DatedPrice {
+                        valid_from: date(2023, 1, 1),
+                        cents,
+                    },
+                    DatedPrice {
+                        valid_from: date(2025, 1, 1),
+                        cents: cents * 105 / 100,
+                    },
+                ],
+            )
+            .expect("valid demo product")
+        };
+        let terms = ContractTerms {
+            display_name: format!("Contract {} 2023-2026", index + 1),
+            period: DateSpan::new(date(2023, 1, 1), Some(date(2026, 12, 31))).expect("ordered"),
+            target_group: TargetGroup {
+                fases,
+                doelgroepen: DoelgroepSet::new(),
+            },
+            products: vec![
+                product(
+                    "DIAGNOSE",
+                    ProductKind::Diagnose,
+                    PriceUnit::PerTrajectory,
+                    95_000,
+                ),
+                product("COACHING", ProductKind::Coaching, PriceUnit::PerHour, 8_500),
+                product(
+                    "PLAATSING",
+                    ProductKind::Bemiddeling,
+                    PriceUnit::PerResult,
+                    250_000,
+                ),
+            ],
+            payment_model: *random.pick(&[PaymentModel::FixedPrice, PaymentModel::NoCureLessPay]),
+            input_share_percent: Some(60),
+            payment_terms: String::new(),
+            results: ResultAgreements {
+                target_placement_percent: Some(40),
+                max_duration_months: Some(12),
+                description: String::new(),
+            },
+            volume: Volume::new(VolumeKind::Raamcontract, None, None).expect("valid volume"),
+            report_due_days: 30,
+        };
+        contracts.push((
+            store
+                .create_contract(gemeente, provider.id, terms, &beheer)
+                .await?
+                .id,
+            index % 3,
+        ));
+    }
+    let mut generated = Generated::default();
+    for n in 0..clients {
+        let casemanager = random.pick(&casemanagers).clone();
+        let change = Change {
+            actor: Actor {
+                subject: casemanager.clone(),
+                role: "casemanager",
+            },
+            source: Source::Casemanager,
+            reason: None,
+        };
+        let birth = random.day_between(date(1960, 1, 1), date(2006, 12, 31));
+        let details = ClientDetails {
+            bsn: bsn_for(seed, n),
+            given_name: random
+                .pick(&[
+                    "Anna", "Mohammed", "Sanne", "Daan", "Fatima", "Jan", "Eva", "Yusuf",
+                ])
+                .to_string(),
+            surname_prefix: random.pick(&["", "", "van", "de", "van der"]).to_string(),
+            surname: random
+                .pick(&[
+                    "Jansen",
+                    "Bakker",
+                    "Yilmaz",
+                    "Visser",
+                    "El Amrani",
+                    "Smit",
+                    "Meijer",
+                ])
+                .to_string(),
+            birth_date: birth,
+            education_level: *random.pick(&[
+                EducationLevel::Basisonderwijs,
+                EducationLevel::VmboMbo1,
+                EducationLevel::HavoVwoMbo,
+            ]),
+            work_experience: String::new(),
+            skills: vec![],
+            wishes: String::new(),
+            notes: String::new(),
+            casemanager,
+        };
+        let client = match store.create_client(gemeente, details, &change).await {
+            Ok(client) => client,
+            Err(StoreError::AlreadyExists(_)) => continue,
+            Err(err) => return Err(err),
+        };
+        generated.clients += 1;
+        let start = random.day_between(date(2019, 1, 1), date(2025, 9, 30));
+        let end = random
+            .chance(40)
+            .then(|| random.day_between(start, date(2026, 6, 30)));
+        let kind = *random.pick(&[
+            RegistrationKind::Bijstand,
+            RegistrationKind::Bijstand,
+            RegistrationKind::Bijstand,
+            RegistrationKind::Ioaw,
+            RegistrationKind::Nugger,
+            RegistrationKind::Anw,
+        ]);
+        let span = DateSpan::new(start, end).expect("end after start");
+        store
+            .create_registration(gemeente, client.id, Episode { kind, span }, &change)
+            .await?;
+        generated.episodes += 1;
+        if let Some(end) = end
+            && random.chance(25)
+        {
+            let again =
+                random.day_between(end + chrono::Days::new(30), end + chrono::Days::new(400));
+            let span = DateSpan::new(again, None).expect("open");
+            store
+                .create_registration(
+                    gemeente,
+                    client.id,
+                    Episode {
+                        kind: RegistrationKind::Bijstand,
+                        span,
+                    },
+                    &change,
+                )
+                .await?;
+            generated.episodes += 1;
+        }
+        let fase = *random.pick(&[
+            Fase::Fase1,
+            Fase::Fase2,
+            Fase::Fase2,
+            Fase::Fase3,
+            Fase::Fase4,
+            Fase::Ontheffing,
+        ]);
+        if random.chance(85) {
+            let classification = Classification {
+                value: ClassificationValue::Fase(fase),
+                valid_from: start,
+                motivation: String::new(),
+                classifier: change.actor.subject.clone(),
+            };
+            store
+                .create_classification(gemeente, client.id, classification, &change)
+                .await?;
+        }
+        if random.chance(50) {
+            let codes: DoelgroepSet = [code(random.pick(&DOELGROEPEN).0)].into();
+            store
+                .create_assignment(
+                    gemeente,
+                    client.id,
+                    Assignment {
+                        valid_from: start,
+                        codes,
+                    },
+                    &change,
+                )
+                .await?;
+        }
+        for _ in 0..random.below(5) {
+            let (contract_id, group) = *random.pick(&contracts);
+            let fits = match group {
+                0 => matches!(fase, Fase::Fase1 | Fase::Fase2),
+                1 => matches!(fase, Fase::Fase2 | Fase::Fase3),
+                _ => true,
+            };
+            let active_until = end.unwrap_or(date(2026, 6, 30)).min(date(2026, 6, 30));
+            let referral = random.day_between(
+                start.max(date(2023, 1, 1)),
+                active_until.max(date(2023, 1, 1)),
+            );
+            if referral < start || referral > active_until {
+                continue;
+            }
+            let under_contract = random.chance(85);
+            let referral_request = Referral {
+                client_id: client.id,
+                contract_id: under_contract.then_some(contract_id),
+                kind: *random.pick(&[
+                    TrajectoryKind::Bemiddeling,
+                    TrajectoryKind::Scholing,
+                    TrajectoryKind::SocialeActivering,
+                ]),
+                casemanager: change.actor.subject.clone(),
+                referral_date: referral,
+                lines: vec![
+                    LineRequest {
+                        product_code: code("DIAGNOSE"),
+                        quantity: 1,
+                        unit_price_cents: 90_000,
+                        unit: PriceUnit::PerTrajectory,
+                    },
+                    LineRequest {
+                        product_code: code("COACHING"),
+                        quantity: 5 + random.below(30) as u32,
+                        unit_price_cents: 8_000,
+                        unit: PriceUnit::PerHour,
+                    },
+                ],
+                target_group_exception: (under_contract && !fits).then(|| "maatwerk".to_owned()),
+            };
+            let trajectory = match store
+                .create_trajectory(gemeente, referral_request, &change)
+                .await
+            {
+                Ok(t) => t,
+                Err(StoreError::Precondition { .. }) => continue,
+                Err(err) => return Err(err),
+            };
+            generated.trajectories += 1;
+            let mut version = 1;
+            if random.chance(80) {
+                let started = random.day_between(referral, referral + chrono::Days::new(60));
+                let step = TrajectoryChange::Start(started);
+                if store
+                    .change_trajectory(gemeente, trajectory.id, version, &change, step)
+                    .await
+                    .is_ok()
+                {
+                    version += 1;
+                }
+                if random.chance(70) {
+                    let ended = random.day_between(started, started + chrono::Days::new(540));
+                    let reason = *random.pick(&[
+                        EndReason::WorkRegular,
+                        EndReason::WorkRegular,
+                        EndReason::WorkSubsidised,
+                        EndReason::Medical,
+                        EndReason::NoShow,
+                        EndReason::CompletedWithoutWork,
+                        EndReason::Moved,
+                    ]);
+                    let job = reason.is_work().then(|| {
+                        JobDetails::new(
+                            JobContractKind::Temporary,
+                            24.0 + random.below(16) as f64,
+                            "medewerker",
+                            "Werkgever BV",
+                        )
+                        .expect("valid demo job")
+                    });
+                    let ending = Ending::new(ended, reason, job).expect("job matches reason");
+                    let step = TrajectoryChange::End(ending.clone());
+                    if store
+                        .change_trajectory(gemeente, trajectory.id, version, &change, step)
+                        .await
+                        .is_ok()
+                    {
+                        version += 1;
+                        if random.chance(10) {
+                            // A correction recorded later: the end date was a week off.
+                            let corrected = Ending {
+                                date: ending.date + chrono::Days::new(7),
+                                ..ending
+                            };
+                            let correction = Correction {
+                                ending: Some(Some(corrected)),
+                                ..Default::default()
+                            };
+                            let fix = Change {
+                                reason: Some("einddatum gecorrigeerd".into()),
+                                ..change.clone()
+                            };
+                            if store
+                                .change_trajectory(
+                                    gemeente,
+                                    trajectory.id,
+                                    version,
+                                    &fix,
+                                    TrajectoryChange::Correct(correction),
+                                )
+                                .await
+                                .is_ok()
+                            {
+                                generated.corrections += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(generated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_bsns_pass_the_elfproef_and_differ() {
+        let bsns: std::collections::HashSet<String> = (0..5000)
+            .map(|n| bsn_for(7, n).as_str().to_owned())
+            .collect();
+        assert_eq!(bsns.len(), 5000);
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_numbers() {
+        let (mut a, mut b) = (Random(7), Random(7));
+        let draws: Vec<u64> = (0..10).map(|_| a.below(1000)).collect();
+        assert_eq!(draws, (0..10).map(|_| b.below(1000)).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,835 @@
+//! The MOSA-style in- and outflow report (docs/reports.md): tables 1–8, per
+//! reïntegratiebedrijf and per contract, and duurzaamheid. Each count is one
+//! query over the snapshot of the history at the report's transaction time.
+
+use super::sql::{a, col, constants, cte, grouped, numbers, snapshots, with};
+use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
+use crate::domain::dates::latest_start_with_full_months;
+use crate::domain::registration::RegistrationKind;
+use crate::domain::trajectory::EndReason;
+use crate::store::entities::{doelgroep_versions, provider_versions};
+use crate::store::{Store, StoreError, StoreResult};
+use chrono::NaiveDate;
+use sea_orm::sea_query::{
+    CommonTableExpression, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+    Value as SqlValue,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::HashMap;
+
+/// The columns of tables 3–8.
+pub const COLUMNS: [&str; 7] = [
+    "doorverwezen",
+    "ingestroomd",
+    "uitstroom_werk_regulier",
+    "uitstroom_werk_gesubsidieerd",
+    "uitstroom_werk",
+    "uitstroom_zonder_werk",
+    "bestand",
+];
+
+const FASE_ROWS: [&str; 6] = [
+    "FASE_1",
+    "FASE_2",
+    "FASE_3",
+    "FASE_4",
+    "ONTHEFFING",
+    "NIET_INGEDEELD",
+];
+const NO_DOELGROEP: &str = "geen doelgroep";
+const NO_REGISTRATION: &str = "geen inschrijving";
+const UNKNOWN_DURATION: &str = "onbekend";
+/// Lasting outflow: no return to bijstand within this many days.
+const DUURZAAMHEID_DAYS: u64 = 183;
+/// Longest trajectory the duration calendar covers.
+const MAX_DURATION_DAYS: i64 = 15_000;
+
+fn bijstand_kinds() -> Vec<&'static str> {
+    RegistrationKind::ALL
+        .iter()
+        .filter(|k| k.is_bijstand_kind())
+        .map(|k| k.as_str())
+        .collect()
+}
+
+fn work_reasons() -> [&'static str; 2] {
+    [
+        EndReason::WorkRegular.as_str(),
+        EndReason::WorkSubsidised.as_str(),
+    ]
+}
+
+/// SUM as a BIGINT: PostgreSQL sums integers into NUMERIC otherwise.
+fn sum(expr: impl Into<Expr>) -> Expr {
+    Func::cast_as(Func::sum(expr.into()), a("BIGINT")).into()
+}
+
+fn in_period(expr: Expr, request: &ReportRequest) -> Expr {
+    expr.between(request.period_start, request.period_end)
+}
+
+/// `alias` (an `ep` row) is active on the day in `day`.
+fn active_on(alias: &str, day: Expr) -> Expr {
+    col(alias, "start_date").lte(day.clone()).and(
+        col(alias, "end_date")
+            .is_null()
+            .or(col(alias, "end_date").gte(day)),
+    )
+}
+
+fn bijstand_episode(alias: &str) -> Expr {
+    col(alias, "kind").is_in(bijstand_kinds())
+}
+
+/// The calendar of every day of the period: the day before and after it,
+/// 183 days later, and for each age and duration edge the latest date a
+/// birth or a registration start may have to have reached it.
+fn calendar(request: &ReportRequest) -> CommonTableExpression {
+    let ages = request.age_edges.months();
+    let durations = request.duration_edges.months();
+    let mut columns = vec![
+        "day".to_owned(),
+        "prev_day".into(),
+        "next_day".into(),
+        "plus183".into(),
+    ];
+    columns.extend((0..ages.len()).map(|i| format!("age_{i}")));
+    columns.extend((0..durations.len()).map(|i| format!("duration_{i}")));
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let rows = request
+        .period_start
+        .iter_days()
+        .take_while(|day| *day <= request.period_end)
+        .map(|day| {
+            let mut row: Vec<SqlValue> = vec![
+                day.into(),
+                day.pred_opt().unwrap_or(day).into(),
+                day.succ_opt().unwrap_or(day).into(),
+                (day + chrono::Days::new(DUURZAAMHEID_DAYS)).into(),
+            ];
+            row.extend(
+                ages.iter()
+                    .map(|m| latest_start_with_full_months(day, *m).into()),
+            );
+            row.extend(
+                durations
+                    .iter()
+                    .map(|m| latest_start_with_full_months(day, *m).into()),
+            );
+            row
+        })
+        .collect();
+    constants("cal", &names, rows)
+}
+
+/// For a column, one row per client: (client_id, d) where d is the latest
+/// qualifying event date in the period (the day its row is evaluated on).
+fn events(column: &str, request: &ReportRequest) -> SelectStatement {
+    let latest_per_client = |date_column: &str, condition: Expr| {
+        Query::select()
+            .column((a("tr"), a("client_id")))
+            .expr_as(Func::max(col("tr", date_column)), a("d"))
+            .from(a("tr"))
+            .and_where(condition)
+            .group_by_col((a("tr"), a("client_id")))
+            .to_owned()
+    };
+    let work_ending = col("tr", "end_reason")
+        .is_in(work_reasons())
+        .and(in_period(col("tr", "end_date"), request));
+    let werk = latest_per_client("end_date", work_ending.clone());
+    let decided_regulier = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(a("tr"), a("t2"))
+            .and_where(col("t2", "client_id").equals((a("w"), a("client_id"))))
+            .and_where(col("t2", "end_date").equals((a("w"), a("d"))))
+            .and_where(col("t2", "end_reason").eq(EndReason::WorkRegular.as_str()))
+            .to_owned(),
+    );
+    let werk_split = |regulier: bool| {
+        Query::select()
+            .column((a("w"), a("client_id")))
+            .column((a("w"), a("d")))
+            .from_subquery(werk.clone(), a("w"))
+            .and_where(if regulier {
+                decided_regulier.clone()
+            } else {
+                decided_regulier.clone().not()
+            })
+            .to_owned()
+    };
+    match column {
+        "doorverwezen" => latest_per_client(
+            "referral_date",
+            in_period(col("tr", "referral_date"), request),
+        ),
+        "ingestroomd" => {
+            latest_per_client("start_date", in_period(col("tr", "start_date"), request))
+        }
+        "uitstroom_werk_regulier" => werk_split(true),
+        "uitstroom_werk_gesubsidieerd" => werk_split(false),
+        "uitstroom_werk" => werk,
+        "uitstroom_zonder_werk" => {
+            let with_work = Query::select()
+                .column((a("tr"), a("client_id")))
+                .from(a("tr"))
+                .and_where(work_ending)
+                .to_owned();
+            latest_per_client(
+                "end_date",
+                col("tr", "end_reason")
+                    .is_not_null()
+                    .and(col("tr", "end_reason").is_not_in(work_reasons()))
+                    .and(in_period(col("tr", "end_date"), request))
+                    .and(col("tr", "client_id").not_in_subquery(with_work)),
+            )
+        }
+        _ => Query::select()
+            .distinct()
+            .column((a("ep"), a("client_id")))
+            .expr_as(Expr::val(request.period_end), a("d"))
+            .from(a("ep"))
+            .and_where(active_on("ep", Expr::val(request.period_end)))
+            .to_owned(),
+    }
+}
+
+/// Bucket index of `value` against calendar columns `{prefix}_{i}`: the
+/// number of edges reached (dates on or before the edge's constant).
+fn bucket(value: Expr, prefix: &str, edges: &Edges) -> Expr {
+    let mut case = None::<sea_orm::sea_query::CaseStatement>;
+    for index in (0..edges.months().len()).rev() {
+        let reached = value.clone().lte(col("cal", &format!("{prefix}_{index}")));
+        let result = Expr::val(index as i64 + 1);
+        case = Some(match case {
+            None => Expr::case(reached, result),
+            Some(case) => case.case(reached, result),
+        });
+    }
+    case.expect("at least one edge")
+        .finally(Expr::val(0i64))
+        .into()
+}
+
+/// The evaluated rows of a column: per client its day `d`, whether it was
+/// in bijstand then, its fase, and its age and duration buckets.
+fn evaluated(column: &str, request: &ReportRequest) -> Vec<CommonTableExpression> {
+    let active_bijstand = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(a("ep"))
+            .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
+            .and_where(bijstand_episode("ep"))
+            .and_where(active_on("ep", col("ev", "d")))
+            .to_owned(),
+    );
+    let fase = Query::select()
+        .column((a("fa"), a("value")))
+        .from(a("fa"))
+        .and_where(col("fa", "client_id").equals((a("ev"), a("client_id"))))
+        .and_where(col("fa", "valid_from").lte(col("ev", "d")))
+        .order_by((a("fa"), a("valid_from")), Order::Desc)
+        .limit(1)
+        .to_owned();
+    let first_start = Query::select()
+        .expr(Func::min(col("ep", "start_date")))
+        .from(a("ep"))
+        .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
+        .and_where(active_on("ep", col("ev", "d")))
+        .to_owned();
+    let en0 = Query::select()
+        .column((a("ev"), a("client_id")))
+        .column((a("ev"), a("d")))
+        .expr_as(
+            Expr::case(active_bijstand, Expr::val(1i64)).finally(Expr::val(0i64)),
+            a("bijstand"),
+        )
+        .expr_as(Expr::from(fase), a("fase"))
+        .expr_as(col("cl", "birth_date"), a("birth_date"))
+        .expr_as(Expr::from(first_start), a("first_start"))
+        .from(a("ev"))
+        .join(
+            JoinType::InnerJoin,
+            a("cl"),
+            col("cl", "id").equals((a("ev"), a("client_id"))),
+        )
+        .to_owned();
+    let duration =
+        Expr::case(col("en0", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
+            col("en0", "first_start"),
+            "duration",
+            &request.duration_edges,
+        ));
+    let en = Query::select()
+        .column((a("en0"), a("client_id")))
+        .column((a("en0"), a("d")))
+        .column((a("en0"), a("bijstand")))
+        .column((a("en0"), a("fase")))
+        .expr_as(
+            bucket(col("en0", "birth_date"), "age", &request.age_edges),
+            a("age"),
+        )
+        .expr_as(duration, a("duration"))
+        .from(a("en0"))
+        .join(
+            JoinType::InnerJoin,
+            a("cal"),
+            col("cal", "day").equals((a("en0"), a("d"))),
+        )
+        .to_owned();
+    vec![
+        cte("ev", events(column, request)),
+        cte("en0", en0),
+        cte("en", en),
+    ]
+}
+
+/// The common table expressions every evaluated query starts with.
+fn base(request: &ReportRequest) -> Vec<CommonTableExpression> {
+    let mut ctes = snapshots(&request.gemeente, request.horizon);
+    ctes.push(calendar(request));
+    ctes
+}
+
+fn count_by(group: Expr) -> SelectStatement {
+    Query::select()
+        .expr(group.clone())
+        .expr(Expr::col(a("client_id")).count())
+        .from(a("en"))
+        .add_group_by([group])
+        .to_owned()
+}
+
+/// Counts of one column by every dimension.
+struct ColumnCounts {
+    total: i64,
+    bijstand: i64,
+    by_fase: HashMap<Option<String>, i64>,
+    by_age: HashMap<Option<String>, i64>,
+    by_duration: HashMap<Option<String>, i64>,
+    by_doelgroep: HashMap<Option<String>, i64>,
+    by_kind: HashMap<Option<String>, i64>,
+}
+
+async fn column_counts(
+    db: &impl ConnectionTrait,
+    column: &str,
+    request: &ReportRequest,
+) -> StoreResult<ColumnCounts> {
+    let ctes = || {
+        let mut ctes = base(request);
+        ctes.extend(evaluated(column, request));
+        ctes
+    };
+    let totals = Query::select()
+        .expr(Expr::col(a("client_id")).count())
+        .expr(sum(col("en", "bijstand")))
+        .from(a("en"))
+        .to_owned();
+    let [total, bijstand] = numbers(db, &with(ctes(), totals), 2).await?[..] else {
+        unreachable!("two numbers were asked for")
+    };
+    let latest_assignment = Query::select()
+        .expr(Func::max(col("d2", "valid_from")))
+        .from_as(a("dg"), a("d2"))
+        .and_where(col("d2", "client_id").equals((a("en"), a("client_id"))))
+        .and_where(col("d2", "valid_from").lte(col("en", "d")))
+        .to_owned();
+    let by_doelgroep = Query::select()
+        .column((a("dg"), a("code")))
+        .expr(col("en", "client_id").count_distinct())
+        .from(a("en"))
+        .join(
+            JoinType::LeftJoin,
+            a("dg"),
+            col("dg", "client_id")
+                .equals((a("en"), a("client_id")))
+                .and(col("dg", "valid_from").eq(latest_assignment)),
+        )
+        .group_by_col((a("dg"), a("code")))
+        .to_owned();
+    let by_kind = Query::select()
+        .column((a("ep"), a("kind")))
+        .expr(col("en", "client_id").count_distinct())
+        .from(a("en"))
+        .join(
+            JoinType::LeftJoin,
+            a("ep"),
+            col("ep", "client_id")
+                .equals((a("en"), a("client_id")))
+                .and(active_on("ep", col("en", "d"))),
+        )
+        .group_by_col((a("ep"), a("kind")))
+        .to_owned();
+    let map = |rows: Vec<(Option<String>, i64)>| rows.into_iter().collect::<HashMap<_, _>>();
+    Ok(ColumnCounts {
+        total,
+        bijstand,
+        by_fase: map(grouped(db, &with(ctes(), count_by(col("en", "fase")))).await?),
+        by_age: map(grouped(db, &with(ctes(), count_by(col("en", "age")))).await?),
+        by_duration: map(grouped(db, &with(ctes(), count_by(col("en", "duration")))).await?),
+        by_doelgroep: map(grouped(db, &with(ctes(), by_doelgroep)).await?),
+        by_kind: map(grouped(db, &with(ctes(), by_kind)).await?),
+    })
+}
+
+impl Store {
+    pub async fn inflow_outflow_report(
+        &self,
+        request: &ReportRequest,
+    ) -> StoreResult<InflowOutflowReport> {
+        let db = self.connection();
+        let mut counts = Vec::with_capacity(COLUMNS.len());
+        for column in COLUMNS {
+            counts.push(column_counts(db, column, request).await?);
+        }
+        let row = |label: &str, get: &dyn Fn(&ColumnCounts) -> i64| Row {
+            label: label.to_owned(),
+            values: counts.iter().map(|c| Value::Count(get(c))).collect(),
+        };
+        let keyed = |label: &str,
+                     key: Option<&str>,
+                     pick: fn(&ColumnCounts) -> &HashMap<Option<String>, i64>| {
+            let key = key.map(str::to_owned);
+            row(label, &move |c: &ColumnCounts| {
+                pick(c).get(&key).copied().unwrap_or(0)
+            })
+        };
+        let columns = COLUMNS.to_vec();
+        let doelgroepen = doelgroep_codes(db, request).await?;
+        let mut tables = vec![
+            bijstandsvolume(db, request).await?,
+            in_uitstroom(db, request).await?,
+        ];
+        tables.push(Table {
+            name: "3_trajectgegevens_totaal",
+            title: "Trajectgegevens totaal",
+            columns: columns.clone(),
+            rows: vec![
+                row("totaal", &|c| c.total),
+                row("waarvan bijstand", &|c| c.bijstand),
+            ],
+        });
+        let mut doelgroep_rows: Vec<Row> = doelgroepen
+            .iter()
+            .map(|code| keyed(code, Some(code), |c| &c.by_doelgroep))
+            .collect();
+        doelgroep_rows.push(keyed(NO_DOELGROEP, None, |c| &c.by_doelgroep));
+        tables.push(Table {
+            name: "4_doelgroepen",
+            title: "Doelgroepen",
+            columns: columns.clone(),
+            rows: doelgroep_rows,
+        });
+        let mut kind_rows: Vec<Row> = RegistrationKind::ALL
+            .iter()
+            .map(|k| keyed(k.as_str(), Some(k.as_str()), |c| &c.by_kind))
+            .collect();
+        kind_rows.push(keyed(NO_REGISTRATION, None, |c| &c.by_kind));
+        tables.push(Table {
+            name: "5_uitkeringssoort",
+            title: "Uitkeringssoort",
+            columns: columns.clone(),
+            rows: kind_rows,
+        });
+        let fase_rows = FASE_ROWS
+            .iter()
+            .map(|f| keyed(f, (*f != "NIET_INGEDEELD").then_some(*f), |c| &c.by_fase))
+            .collect();
+        tables.push(Table {
+            name: "6_fasering",
+            title: "Fasering",
+            columns: columns.clone(),
+            rows: fase_rows,
+        });
+        let mut duration_rows: Vec<Row> = request
+            .duration_edges
+            .labels("y")
+            .iter()
+            .enumerate()
+            .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_duration))
+            .collect();
+        duration_rows.push(keyed(UNKNOWN_DURATION, Some("-1"), |c| &c.by_duration));
+        tables.push(Table {
+            name: "7_inschrijvingsduur",
+            title: "Inschrijvingsduur",
+            columns: columns.clone(),
+            rows: duration_rows,
+        });
+        let age_rows = request
+            .age_edges
+            .labels("")
+            .iter()
+            .enumerate()
+            .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_age))
+            .collect();
+        tables.push(Table {
+            name: "8_leeftijd",
+            title: "Leeftijd",
+            columns,
+            rows: age_rows,
+        });
+        tables.push(per_trajectory_owner(db, request, "provider_id").await?);
+        tables.push(per_trajectory_owner(db, request, "contract_id").await?);
+        tables.push(duurzaamheid(db, request, counts[4].total).await?);
+        Ok(InflowOutflowReport {
+            gemeente: request.gemeente.to_string(),
+            period_start: request.period_start,
+            period_end: request.period_end,
+            as_of: request.horizon.to_datetime(),
+            tables,
+        })
+    }
+}
+
+/// The doelgroep codes the gemeente had defined at the report's time.
+async fn doelgroep_codes(
+    db: &impl ConnectionTrait,
+    request: &ReportRequest,
+) -> StoreResult<Vec<String>> {
+    Ok(doelgroep_versions::Entity::find()
+        .filter(doelgroep_versions::Column::Gemeente.eq(request.gemeente.as_str()))
+        .filter(doelgroep_versions::Column::Version.eq(1))
+        .filter(doelgroep_versions::Column::RecordedAt.lte(request.horizon.micros()))
+        .order_by_asc(doelgroep_versions::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.code)
+        .collect())
+}
+
+/// Table 1: clients in bijstand on the day before the period and on its end.
+async fn bijstandsvolume(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Table> {
+    let day_before = request
+        .period_start
+        .pred_opt()
+        .unwrap_or(request.period_start);
+    let distinct_active = |day: NaiveDate| {
+        Expr::case(active_on("ep", Expr::val(day)), col("ep", "client_id"))
+            .finally(Expr::null())
+            .count_distinct()
+    };
+    let query = Query::select()
+        .expr(distinct_active(day_before))
+        .expr(distinct_active(request.period_end))
+        .from(a("ep"))
+        .and_where(bijstand_episode("ep"))
+        .to_owned();
+    let values = numbers(
+        db,
+        &with(snapshots(&request.gemeente, request.horizon), query),
+        2,
+    )
+    .await?;
+    Ok(Table {
+        name: "1_bijstandsvolume",
+        title: "Bijstandsvolume",
+        columns: vec!["dag_voor_periode", "peildatum"],
+        rows: vec![Row {
+            label: "bijstand".into(),
+            values: values.into_iter().map(Value::Count).collect(),
+        }],
+    })
+}
+
+/// Table 2: clients flowing into and out of bijstand in the period.
+async fn in_uitstroom(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Table> {
+    let flow = |date_column: &str, neighbour: &str| {
+        let covered = Query::select()
+            .expr(Expr::val(1))
+            .from_as(a("ep"), a("e2"))
+            .and_where(col("e2", "client_id").equals((a("e"), a("client_id"))))
+            .and_where(bijstand_episode("e2"))
+            .and_where(active_on("e2", col("cal", neighbour)))
+            .to_owned();
+        Query::select()
+            .expr(col("e", "client_id").count_distinct())
+            .from_as(a("ep"), a("e"))
+            .join(
+                JoinType::InnerJoin,
+                a("cal"),
+                col("cal", "day").equals((a("e"), a(date_column))),
+            )
+            .and_where(bijstand_episode("e"))
+            .and_where(Expr::exists(covered).not())
+            .to_owned()
+    };
+    let instroom = numbers(db, &with(base(request), flow("start_date", "prev_day")), 1).await?[0];
+    let uitstroom = numbers(db, &with(base(request), flow("end_date", "next_day")), 1).await?[0];
+    Ok(Table {
+        name: "2_in_uitstroom_bijstand",
+        title: "In- en uitstroom bijstand",
+        columns: vec!["instroom", "uitstroom"],
+        rows: vec![Row {
+            label: "bijstand".into(),
+            values: vec![Value::Count(instroom), Value::Count(uitstroom)],
+        }],
+    })
+}
+
+/// Per reïntegratiebedrijf or per contract: counts of trajectories,
+/// placement rate, mean duration and cost.
+async fn per_trajectory_owner(
+    db: &impl ConnectionTrait,
+    request: &ReportRequest,
+    key: &str,
+) -> StoreResult<Table> {
+    let ended = in_period(col("tr", "end_date"), request);
+    let first_start = Query::select()
+        .expr(Func::min(col("tr", "start_date")))
+        .from(a("tr"))
+        .and_where(ended.clone())
+        .to_owned();
+    let first_start: Option<NaiveDate> = db
+        .query_one(&with(
+            snapshots(&request.gemeente, request.horizon),
+            first_start,
+        ))
+        .await?
+        .and_then(|row| row.try_get_by_index::<Option<NaiveDate>>(0).ok().flatten());
+    let from = Ord::min(
+        first_start.unwrap_or(request.period_start),
+        request.period_start,
+    );
+    if request.period_end.signed_duration_since(from).num_days() > MAX_DURATION_DAYS {
+        return Err(StoreError::Precondition {
+            rule: "trajectory_duration",
+            message: format!(
+                "a trajectory ended in the period started on {from}, too long ago to measure"
+            ),
+        });
+    }
+    let days = constants(
+        "days",
+        &["day", "ordinal"],
+        from.iter_days()
+            .take_while(|day| *day <= request.period_end)
+            .enumerate()
+            .map(|(ordinal, day)| vec![day.into(), (ordinal as i64).into()])
+            .collect(),
+    );
+    let cost = Query::select()
+        .column((a("l"), a("trajectory_id")))
+        .column((a("l"), a("version")))
+        .expr_as(
+            sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
+            a("cents"),
+        )
+        .from_as(a("trajectory_lines"), a("l"))
+        .join(
+            JoinType::InnerJoin,
+            a("tr"),
+            col("tr", "id")
+                .equals((a("l"), a("trajectory_id")))
+                .and(col("tr", "version").equals((a("l"), a("version")))),
+        )
+        .group_by_col((a("l"), a("trajectory_id")))
+        .group_by_col((a("l"), a("version")))
+        .to_owned();
+    let flag =
+        |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
+    let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
+    let measured = ended.clone().and(col("tr", "start_date").is_not_null());
+    let query = Query::select()
+        .column((a("tr"), a(key)))
+        .expr(flag(in_period(col("tr", "referral_date"), request)))
+        .expr(flag(in_period(col("tr", "start_date"), request)))
+        .expr(flag(ended.clone().and(reason(EndReason::WorkRegular))))
+        .expr(flag(ended.clone().and(reason(EndReason::WorkSubsidised))))
+        .expr(flag(
+            ended
+                .clone()
+                .and(col("tr", "end_reason").is_not_in(work_reasons())),
+        ))
+        .expr(flag(
+            col("tr", "start_date").lte(request.period_end).and(
+                col("tr", "end_date")
+                    .is_null()
+                    .or(col("tr", "end_date").gt(request.period_end)),
+            ),
+        ))
+        .expr(sum(Expr::case(
+            measured.clone(),
+            col("de", "ordinal").sub(col("ds", "ordinal")),
+        )
+        .finally(Expr::val(0i64))))
+        .expr(flag(measured))
+        .expr(sum(Expr::case(
+            ended,
+            Func::coalesce([col("cost", "cents"), Expr::val(0i64)]),
+        )
+        .finally(Expr::val(0i64))))
+        .from(a("tr"))
+        .join_as(
+            JoinType::LeftJoin,
+            a("days"),
+            a("ds"),
+            col("ds", "day").equals((a("tr"), a("start_date"))),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            a("days"),
+            a("de"),
+            col("de", "day").equals((a("tr"), a("end_date"))),
+        )
+        .join(
+            JoinType::LeftJoin,
+            a("cost"),
+            col("cost", "trajectory_id")
+                .equals((a("tr"), a("id")))
+                .and(col("cost", "version").equals((a("tr"), a("version")))),
+        )
+        .group_by_col((a("tr"), a(key)))
+        .to_owned();
+    let mut ctes = snapshots(&request.gemeente, request.horizon);
+    ctes.push(days);
+    ctes.push(cte("cost", cost));
+    let rows = db.query_all(&with(ctes, query)).await?;
+    let names = provider_names(db, request).await?;
+    let mut table_rows = Vec::with_capacity(rows.len());
+    for row in rows {
+        let owner: Option<uuid::Uuid> = row.try_get_by_index(0)?;
+        let n = |i: usize| -> StoreResult<i64> {
+            Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or(0))
+        };
+        let (regulier, gesubsidieerd, zonder) = (n(3)?, n(4)?, n(5)?);
+        let (duration_days, measured, cost) = (n(7)?, n(8)?, n(9)?);
+        let work = regulier + gesubsidieerd;
+        let endings = work + zonder;
+        let label = match (owner, key) {
+            (None, _) => "eigen beheer".to_owned(),
+            (Some(id), "provider_id") => match names.get(&id) {
+                Some(name) => format!("providers/{id} ({name})"),
+                None => format!("providers/{id}"),
+            },
+            (Some(id), _) => format!("contracts/{id}"),
+        };
+        let ratio = |num: i64, den: i64| {
+            if den == 0 {
+                Value::Missing
+            } else {
+                Value::Number(num as f64 / den as f64)
+            }
+        };
+        table_rows.push(Row {
+            label,
+            values: vec![
+                Value::Count(n(1)?),
+                Value::Count(n(2)?),
+                Value::Count(regulier),
+                Value::Count(gesubsidieerd),
+                Value::Count(zonder),
+                Value::Count(n(6)?),
+                ratio(work, endings),
+                ratio(duration_days, measured),
+                Value::Count(cost),
+                ratio(cost, work),
+            ],
+        });
+    }
+    table_rows.sort_by(|x, y| x.label.cmp(&y.label));
+    let (name, title) = if key == "provider_id" {
+        (
+            "per_reintegratiebedrijf",
+            "Per reïntegratiebedrijf (trajecten)",
+        )
+    } else {
+        ("per_contract", "Per contract (trajecten)")
+    };
+    Ok(Table {
+        name,
+        title,
+        columns: vec![
+            "doorverwezen",
+            "gestart",
+            "beeindigd_werk_regulier",
+            "beeindigd_werk_gesubsidieerd",
+            "beeindigd_zonder_werk",
+            "lopend_op_peildatum",
+            "plaatsingspercentage",
+            "gemiddelde_duur_dagen",
+            "kosten_beeindigd_cents",
+            "kosten_per_uitstroom_werk_cents",
+        ],
+        rows: table_rows,
+    })
+}
+
+async fn provider_names(
+    db: &impl ConnectionTrait,
+    request: &ReportRequest,
+) -> StoreResult<HashMap<uuid::Uuid, String>> {
+    let rows = provider_versions::Entity::find()
+        .filter(provider_versions::Column::Gemeente.eq(request.gemeente.as_str()))
+        .filter(crate::store::latest_as_of_in(
+            "provider_versions",
+            "provider_versions",
+            request.horizon,
+        ))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.id, row.display_name))
+        .collect())
+}
+
+/// Of the clients counted in `uitstroom_werk`, those back in bijstand within
+/// 183 days after the work ending that decided their row.
+async fn duurzaamheid(
+    db: &impl ConnectionTrait,
+    request: &ReportRequest,
+    uitstroom_werk: i64,
+) -> StoreResult<Table> {
+    let returned = Query::select()
+        .expr(Expr::val(1))
+        .from(a("ep"))
+        .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
+        .and_where(bijstand_episode("ep"))
+        .and_where(col("ep", "start_date").gt(col("ev", "d")))
+        .and_where(col("ep", "start_date").lte(col("cal", "plus183")))
+        .to_owned();
+    let query = Query::select()
+        .expr(col("ev", "client_id").count())
+        .from(a("ev"))
+        .join(
+            JoinType::InnerJoin,
+            a("cal"),
+            col("cal", "day").equals((a("ev"), a("d"))),
+        )
+        .and_where(Expr::exists(returned))
+        .to_owned();
+    let mut ctes = base(request);
+    ctes.push(cte("ev", events("uitstroom_werk", request)));
+    let terugval = numbers(db, &with(ctes, query), 1).await?[0];
+    let share = |n: i64| {
+        if uitstroom_werk == 0 {
+            Value::Missing
+        } else {
+            Value::Number(n as f64 / uitstroom_werk as f64)
+        }
+    };
+    Ok(Table {
+        name: "duurzaamheid",
+        title: "Duurzaamheid van uitstroom naar werk (terugval binnen 183 dagen)",
+        columns: vec![
+            "uitstroom_werk",
+            "terugval",
+            "aandeel_terugval",
+            "duurzaam",
+            "aandeel_duurzaam",
+        ],
+        rows: vec![Row {
+            label: "totaal".into(),
+            values: vec![
+                Value::Count(uitstroom_werk),
+                Value::Count(terugval),
+                share(terugval),
+                Value::Count(uitstroom_werk - terugval),
+                share(uitstroom_werk - terugval),
+            ],
+        }],
+    })
+}
