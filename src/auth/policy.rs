@@ -241,6 +241,36 @@ mod tests {
         assert_eq!(methods, rows);
     }
 
+    /// docs/security.md shows the table; it must say what the code does.
+    #[test]
+    fn the_security_page_shows_this_table() {
+        let page = include_str!("../../docs/security.md");
+        let mut documented: Vec<(String, Vec<Role>)> = page
+            .lines()
+            .filter(|line| line.starts_with("| `/clientvolg.v1."))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let path = cells[1].trim_matches('`').to_owned();
+                let roles = Role::ALL
+                    .iter()
+                    .zip(&cells[2..7])
+                    .filter(|(_, mark)| !mark.is_empty())
+                    .map(|(role, _)| *role);
+                (path, roles.collect())
+            })
+            .collect();
+        documented.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut enforced: Vec<(String, Vec<Role>)> = POLICY
+            .iter()
+            .map(|(path, roles)| (path.to_string(), roles.to_vec()))
+            .collect();
+        enforced.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, roles) in enforced.iter_mut() {
+            roles.sort_by_key(|role| Role::ALL.iter().position(|r| r == role));
+        }
+        assert_eq!(documented, enforced, "docs/security.md and POLICY differ");
+    }
+
     #[test]
     fn unknown_methods_are_refused() {
         for role in Role::ALL {

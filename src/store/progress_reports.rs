@@ -10,7 +10,9 @@ use super::entities::{
     client_versions, progress_report_submissions, progress_report_versions, provider_versions,
 };
 use super::spine::{Spine, version_row};
-use super::trajectories::{StoredEnding, TrajectoryRecord, append_reported_lifecycle, trajectory_as_of};
+use super::trajectories::{
+    StoredEnding, TrajectoryRecord, append_reported_lifecycle, trajectory_as_of,
+};
 use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
 use crate::domain::RuleViolation;
 use crate::domain::classification::{Classification, ClassificationValue};

@@ -492,10 +492,16 @@ pub(super) struct StoredEnding<'a> {
 impl StoredEnding<'_> {
     pub fn read(self) -> StoreResult<Option<Ending>> {
         let corrupt = |column: &'static str, value: &str| StoreError::corrupt(column, value);
-        let job = match (self.job_contract_kind, self.hours_per_week, self.job_title, self.employer_name) {
+        let job = match (
+            self.job_contract_kind,
+            self.hours_per_week,
+            self.job_title,
+            self.employer_name,
+        ) {
             (Some(kind), Some(hours), Some(title), Some(employer)) => Some(
                 JobDetails::new(
-                    JobContractKind::parse_stored(kind).ok_or_else(|| corrupt("job_contract_kind", kind))?,
+                    JobContractKind::parse_stored(kind)
+                        .ok_or_else(|| corrupt("job_contract_kind", kind))?,
                     hours,
                     title,
                     employer,
@@ -513,7 +519,10 @@ impl StoredEnding<'_> {
             .map(Some)
             .map_err(|(column, _)| corrupt(column, "job does not fit the end reason")),
             (None, None) => Ok(None),
-            _ => Err(corrupt("end_reason", "end date and reason must go together")),
+            _ => Err(corrupt(
+                "end_reason",
+                "end date and reason must go together",
+            )),
         }
     }
 }
