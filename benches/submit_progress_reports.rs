@@ -321,6 +321,7 @@ async fn run(args: &Args, database_url: &str, dir: &Path) -> Result<(), String> 
     let config = clientvolg::app::Config {
         database_url: database_url.to_string(),
         tokens_file: Some(tokens_file),
+        ..Default::default()
     };
     let application = clientvolg::app::Application::build(config, listener)
         .await
