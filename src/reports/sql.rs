@@ -26,6 +26,12 @@ pub(super) fn cte(name: &str, query: SelectStatement) -> CommonTableExpression {
         .to_owned()
 }
 
+/// A snapshot is referenced many times per query; inlined (not
+/// materialised) the database can reach the base tables' indexes through it.
+fn snapshot_cte(name: &str, query: SelectStatement) -> CommonTableExpression {
+    cte(name, query).materialized(false).to_owned()
+}
+
 /// The latest version, as of `horizon`, of every row of a version table of
 /// `gemeente`, with the given columns.
 fn snapshot(
@@ -75,7 +81,7 @@ pub(super) fn snapshots(
         ))
         .to_owned();
     vec![
-        cte(
+        snapshot_cte(
             "ep",
             snapshot(
                 "registration_versions",
@@ -85,7 +91,7 @@ pub(super) fn snapshots(
                 &["client_id", "kind", "start_date", "end_date"],
             ),
         ),
-        cte(
+        snapshot_cte(
             "tr",
             snapshot(
                 "trajectory_versions",
@@ -106,7 +112,7 @@ pub(super) fn snapshots(
                 ],
             ),
         ),
-        cte(
+        snapshot_cte(
             "cl",
             snapshot(
                 "client_versions",
@@ -116,7 +122,7 @@ pub(super) fn snapshots(
                 &["id", "birth_date", "casemanager"],
             ),
         ),
-        cte(
+        snapshot_cte(
             "fa",
             snapshot(
                 "classification_versions",
@@ -128,7 +134,7 @@ pub(super) fn snapshots(
             .and_where(col("f", "scheme").eq("FASE"))
             .to_owned(),
         ),
-        cte("dg", dg),
+        snapshot_cte("dg", dg),
     ]
 }
 
