@@ -3,6 +3,7 @@
 //! next one of the same scheme. Two schemes share the mechanism: the
 //! fase-indeling of the seeds and the later participatieladder.
 
+use super::stored_enum;
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -11,20 +12,7 @@ pub enum Scheme {
     Participatieladder,
 }
 
-impl Scheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Fase => "FASE",
-            Scheme::Participatieladder => "PARTICIPATIELADDER",
-        }
-    }
-
-    pub fn parse_stored(raw: &str) -> Option<Self> {
-        [Scheme::Fase, Scheme::Participatieladder]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-    }
-}
+stored_enum!(Scheme { Fase => "FASE", Participatieladder => "PARTICIPATIELADDER" });
 
 /// A recordable fase. "Niet ingedeeld" is not a value but the absence of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

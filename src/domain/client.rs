@@ -2,9 +2,9 @@
 //! seeds ask to be registered (003 §6.2): education, work experience, skills,
 //! wishes, and the casemanager who follows the client.
 
-use super::Invalid;
 use super::bsn::Bsn;
 use super::text::bounded;
+use super::{Invalid, stored_enum};
 use chrono::NaiveDate;
 
 pub const NAME_MAX: usize = 200;
@@ -25,31 +25,14 @@ pub enum EducationLevel {
     HboWo,
 }
 
-impl EducationLevel {
-    pub const ALL: [EducationLevel; 6] = [
-        EducationLevel::Unknown,
-        EducationLevel::None,
-        EducationLevel::Basisonderwijs,
-        EducationLevel::VmboMbo1,
-        EducationLevel::HavoVwoMbo,
-        EducationLevel::HboWo,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EducationLevel::Unknown => "unknown",
-            EducationLevel::None => "none",
-            EducationLevel::Basisonderwijs => "basisonderwijs",
-            EducationLevel::VmboMbo1 => "vmbo_mbo1",
-            EducationLevel::HavoVwoMbo => "havo_vwo_mbo",
-            EducationLevel::HboWo => "hbo_wo",
-        }
-    }
-
-    pub fn parse_stored(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == raw)
-    }
-}
+stored_enum!(EducationLevel {
+    Unknown => "unknown",
+    None => "none",
+    Basisonderwijs => "basisonderwijs",
+    VmboMbo1 => "vmbo_mbo1",
+    HavoVwoMbo => "havo_vwo_mbo",
+    HboWo => "hbo_wo",
+});
 
 /// Everything a casemanager records about a client, already checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +100,7 @@ mod tests {
 
     #[test]
     fn education_levels_round_trip_through_storage() {
-        for level in EducationLevel::ALL {
+        for level in EducationLevel::ALL.iter().copied() {
             assert_eq!(EducationLevel::parse_stored(level.as_str()), Some(level));
         }
     }

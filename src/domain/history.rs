@@ -1,8 +1,8 @@
 //! The vocabulary of history: every stored fact is a chain of versions, each
 //! recorded at a transaction time by an actor, from a source, for a reason.
 
-use super::Invalid;
 use super::text::bounded;
+use super::{Invalid, stored_enum};
 use chrono::{DateTime, Utc};
 
 /// Transaction time: when the server recorded a version, in microseconds
@@ -41,29 +41,13 @@ pub enum Source {
     FunctioneelBeheer,
 }
 
-impl Source {
-    pub const ALL: [Source; 5] = [
-        Source::Casemanager,
-        Source::Import,
-        Source::ProviderReport,
-        Source::ProviderAdvice,
-        Source::FunctioneelBeheer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Casemanager => "casemanager",
-            Source::Import => "import",
-            Source::ProviderReport => "provider_report",
-            Source::ProviderAdvice => "provider_advice",
-            Source::FunctioneelBeheer => "functioneel_beheer",
-        }
-    }
-
-    pub fn parse_stored(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
+stored_enum!(Source {
+    Casemanager => "casemanager",
+    Import => "import",
+    ProviderReport => "provider_report",
+    ProviderAdvice => "provider_advice",
+    FunctioneelBeheer => "functioneel_beheer",
+});
 
 /// The principal a version is recorded for: the caller's subject and the
 /// role it acted in.
@@ -104,7 +88,7 @@ mod tests {
 
     #[test]
     fn sources_round_trip_through_storage() {
-        for s in Source::ALL {
+        for s in Source::ALL.iter().copied() {
             assert_eq!(Source::parse_stored(s.as_str()), Some(s));
         }
         assert_eq!(Source::parse_stored("other"), None);

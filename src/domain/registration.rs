@@ -3,6 +3,7 @@
 //! and duration from these.
 
 use super::dates::DateSpan;
+use super::stored_enum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegistrationKind {
@@ -13,29 +14,15 @@ pub enum RegistrationKind {
     Nugger,
 }
 
+stored_enum!(RegistrationKind {
+    Bijstand => "BIJSTAND",
+    Ioaw => "IOAW",
+    Ioaz => "IOAZ",
+    Anw => "ANW",
+    Nugger => "NUGGER",
+});
+
 impl RegistrationKind {
-    pub const ALL: [RegistrationKind; 5] = [
-        RegistrationKind::Bijstand,
-        RegistrationKind::Ioaw,
-        RegistrationKind::Ioaz,
-        RegistrationKind::Anw,
-        RegistrationKind::Nugger,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistrationKind::Bijstand => "BIJSTAND",
-            RegistrationKind::Ioaw => "IOAW",
-            RegistrationKind::Ioaz => "IOAZ",
-            RegistrationKind::Anw => "ANW",
-            RegistrationKind::Nugger => "NUGGER",
-        }
-    }
-
-    pub fn parse_stored(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == raw)
-    }
-
     /// Bijstand, IOAW and IOAZ count together as bijstand in the reports.
     pub fn is_bijstand_kind(self) -> bool {
         matches!(
@@ -96,7 +83,8 @@ mod tests {
     #[test]
     fn bijstand_kinds() {
         let kinds: Vec<_> = RegistrationKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|k| k.is_bijstand_kind())
             .collect();
         assert_eq!(
@@ -107,7 +95,7 @@ mod tests {
                 RegistrationKind::Ioaz
             ]
         );
-        for kind in RegistrationKind::ALL {
+        for kind in RegistrationKind::ALL.iter().copied() {
             assert_eq!(RegistrationKind::parse_stored(kind.as_str()), Some(kind));
         }
     }

@@ -11,7 +11,7 @@ use super::entities::{
 };
 use super::spine::{Spine, version_row};
 use super::trajectories::{
-    StoredEnding, TrajectoryRecord, append_reported_lifecycle, trajectory_as_of,
+    StoredEnding, TrajectoryRecord, append_reported_lifecycle, records_of, trajectory_as_of,
 };
 use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
 use crate::domain::RuleViolation;
@@ -400,32 +400,40 @@ impl Store {
             .all(&self.db)
             .await?;
         let horizon = page.horizon;
-        let page = Page::from_rows(rows, page);
-        let mut items = Vec::with_capacity(page.items.len());
-        for row in &page.items {
-            let trajectory = trajectory_as_of(&self.db, scope.gemeente, row.id, horizon).await?;
-            let client = versions::one_as_of::<client_versions::Entity>(
-                &self.db,
-                scope.gemeente,
-                row.client_id,
-                horizon,
-            )
+        let client_ids: Vec<Uuid> = rows.iter().map(|row| row.client_id).collect();
+        let page = records_of(&self.db, Page::from_rows(rows, page)).await?;
+        // The clients' names, in one query.
+        let names: HashMap<Uuid, String> = client_versions::Entity::find()
+            .filter(client_versions::Column::Gemeente.eq(scope.gemeente.as_str()))
+            .filter(client_versions::Column::Id.is_in(client_ids))
+            .filter(latest_as_of("client_versions", horizon))
+            .all(&self.db)
             .await?
-            .ok_or(StoreError::NotFound("client"))?;
-            let name = [
-                client.given_name.as_str(),
-                client.surname_prefix.as_str(),
-                client.surname.as_str(),
-            ]
             .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-            items.push(AssignedTrajectory {
-                trajectory,
-                client_display_name: name,
-            });
-        }
+            .map(|client| {
+                let parts = [client.given_name, client.surname_prefix, client.surname];
+                let name = parts
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (client.id, name)
+            })
+            .collect();
+        let items = page
+            .items
+            .into_iter()
+            .map(|trajectory| {
+                let client_display_name = names
+                    .get(&trajectory.client_id)
+                    .cloned()
+                    .ok_or(StoreError::NotFound("client"))?;
+                Ok(AssignedTrajectory {
+                    trajectory,
+                    client_display_name,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
         Ok(Page {
             items,
             next: page.next,

@@ -186,9 +186,7 @@ impl Store {
             .limit(page.size + 1)
             .all(&self.db)
             .await?;
-        let page = Page::from_rows(rows, page);
-        let mut lines = lines_of(&self.db, &page.items).await?;
-        page.try_map(|row| trajectory_record(row, &mut lines))
+        records_of(&self.db, Page::from_rows(rows, page)).await
     }
 
     /// Starts, ends or corrects a trajectory. The rules are checked for what
@@ -444,6 +442,15 @@ pub(super) async fn trajectory_as_of(
         .ok_or(StoreError::NotFound("trajectory"))?;
     let mut lines = lines_of(db, std::slice::from_ref(&row)).await?;
     trajectory_record(row, &mut lines)
+}
+
+/// A page of trajectory version rows with their lines, in one query.
+pub(super) async fn records_of(
+    db: &impl ConnectionTrait,
+    page: Page<trajectory_versions::Model>,
+) -> StoreResult<Page<TrajectoryRecord>> {
+    let mut lines = lines_of(db, &page.items).await?;
+    page.try_map(|row| trajectory_record(row, &mut lines))
 }
 
 type LinesByVersion = HashMap<(Uuid, i64), Vec<trajectory_lines::Model>>;
