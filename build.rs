@@ -16,6 +16,7 @@ const PROTOS: &[&str] = &[
     "clientvolg/v1/trajectory.proto",
     "clientvolg/v1/progress_report.proto",
     "clientvolg/v1/report.proto",
+    "clientvolg/v1/processing_log.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -137,6 +137,11 @@ struct Bearer(MetadataValue<Ascii>);
 impl Interceptor for Bearer {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
         req.metadata_mut().insert("authorization", self.0.clone());
+        // Reads of personal data state their purpose (doelbinding).
+        req.metadata_mut().insert(
+            clientvolg::audit::PURPOSE_METADATA,
+            MetadataValue::from_static("urn:clientvolg:benchmark"),
+        );
         Ok(req)
     }
 }

@@ -8,11 +8,13 @@ use crate::api::clients::ClientApi;
 use crate::api::contracts::ContractApi;
 use crate::api::doelgroepen::DoelgroepApi;
 use crate::api::logging::RequestLogLayer;
+use crate::api::processing_log::ProcessingLogApi;
 use crate::api::progress_reports::ProgressReportApi;
 use crate::api::providers::ProviderApi;
 use crate::api::registrations::RegistrationApi;
 use crate::api::reports::ReportApi;
 use crate::api::trajectories::TrajectoryApi;
+use crate::audit::layer::ProcessingLogLayer;
 use crate::auth::Authenticator;
 use crate::auth::jwt::{JwtConfig, JwtConfigError, JwtVerifier};
 use crate::auth::layer::AuthLayer;
@@ -21,6 +23,7 @@ use crate::proto::clientvolg::v1::{
     classification_service_server::ClassificationServiceServer,
     client_service_server::ClientServiceServer, contract_service_server::ContractServiceServer,
     doelgroep_service_server::DoelgroepServiceServer,
+    processing_log_service_server::ProcessingLogServiceServer,
     progress_report_service_server::ProgressReportServiceServer,
     provider_service_server::ProviderServiceServer,
     registration_service_server::RegistrationServiceServer,
@@ -170,6 +173,7 @@ impl Application {
         self.server
             .layer(RequestLogLayer)
             .layer(AuthLayer::new(self.authenticator))
+            .layer(ProcessingLogLayer::new(store.clone()))
             .add_service(health_service)
             .add_service(reflection().build_v1()?)
             .add_service(reflection().build_v1alpha()?)
@@ -181,6 +185,7 @@ impl Application {
             .add_service(service!(ContractServiceServer, ContractApi))
             .add_service(service!(TrajectoryServiceServer, TrajectoryApi))
             .add_service(service!(ReportServiceServer, ReportApi))
+            .add_service(service!(ProcessingLogServiceServer, ProcessingLogApi))
             .add_service(
                 service!(ProgressReportServiceServer, ProgressReportApi)
                     .max_decoding_message_size(MAX_BATCH_MESSAGE_BYTES),

@@ -8,6 +8,7 @@ mod append_only;
 mod m20261125_000001_foundation;
 mod m20261125_000002_trajectories;
 mod m20261125_000003_progress_reports;
+mod m20261125_000004_processing_log;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_trajectories::Migration),
             Box::new(m20261125_000003_progress_reports::Migration),
+            Box::new(m20261125_000004_processing_log::Migration),
         ]
     }
 }

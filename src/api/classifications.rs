@@ -1,8 +1,8 @@
 //! ClassificationService: fase-indeling and participatieladder.
 
 use super::convert::{
-    self, base_version, caller, change, child_name, client_name, date, field, mask_paths,
-    next_page_token, page_request, revision, to_date,
+    self, base_version, caller, change, child_name, client_name, concerned, date, field,
+    mask_paths, next_page_token, page_request, revision, to_date,
 };
 use super::error::{ApiError, ApiResult};
 use crate::auth::Principal;
@@ -136,8 +136,10 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::CreateClassificationRequest>,
     ) -> Result<Response<pb::Classification>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let proto = request
             .classification
             .as_ref()
@@ -161,8 +163,10 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::GetClassificationRequest>,
     ) -> Result<Response<pb::Classification>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let horizon = self
             .store
             .horizon(convert::as_of(request.as_of.as_ref())?)
@@ -179,8 +183,10 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::ListClassificationsRequest>,
     ) -> Result<Response<pb::ListClassificationsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let scheme = scheme(request.scheme)?;
         let page = page_request(
             &self.store,
@@ -205,12 +211,14 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::UpdateClassificationRequest>,
     ) -> Result<Response<pb::Classification>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let proto = request
             .classification
             .as_ref()
             .ok_or_else(|| ApiError::required("classification"))?;
         let (client_id, id) = child_name("classification.name", &proto.name, COLLECTION)?;
+        concerned.note(client_id);
         let paths = mask_paths(request.update_mask.as_ref(), &MUTABLE_FIELDS)?;
         let new_value = paths
             .contains(&"value")
@@ -254,8 +262,10 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::ListClassificationVersionsRequest>,
     ) -> Result<Response<pb::ListClassificationVersionsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let page = page_request(
             &self.store,
             request.page_size,
@@ -279,8 +289,10 @@ impl ClassificationService for ClassificationApi {
         request: Request<pb::LookupClassificationRequest>,
     ) -> Result<Response<pb::LookupClassificationResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let scheme = scheme(request.scheme)?.ok_or_else(|| ApiError::required("scheme"))?;
         let day = date("date", request.date.as_ref())?;
         let horizon = self

@@ -1,8 +1,8 @@
 //! ClientService: registering and following clients.
 
 use super::convert::{
-    self, base_version, caller, change, client_name, date, field, mask_paths, next_page_token,
-    own_gemeente, page_request, revision, timestamp, to_date,
+    self, base_version, caller, change, client_name, concerned, date, field, mask_paths,
+    next_page_token, own_gemeente, page_request, revision, timestamp, to_date,
 };
 use super::error::{ApiError, ApiResult};
 use crate::domain::bsn::Bsn;
@@ -241,6 +241,7 @@ impl ClientService for ClientApi {
         request: Request<pb::CreateClientRequest>,
     ) -> Result<Response<pb::Client>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let details = client_details(
@@ -254,6 +255,7 @@ impl ClientService for ClientApi {
             .store
             .create_client(&gemeente, details, &change)
             .await?;
+        concerned.note(record.id);
         Ok(Response::new(to_pb(record)))
     }
 
@@ -262,8 +264,10 @@ impl ClientService for ClientApi {
         request: Request<pb::GetClientRequest>,
     ) -> Result<Response<pb::Client>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = client_name("name", &request.name)?;
+        concerned.note(id);
         let horizon = self
             .store
             .horizon(convert::as_of(request.as_of.as_ref())?)
@@ -277,6 +281,7 @@ impl ClientService for ClientApi {
         request: Request<pb::ListClientsRequest>,
     ) -> Result<Response<pb::ListClientsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let (filter, on_date) = client_filter(&request)?;
@@ -291,6 +296,7 @@ impl ClientService for ClientApi {
             .store
             .list_clients(&gemeente, &filter, on_date, page)
             .await?;
+        concerned.note_all(page.items.iter().map(|record| record.id));
         let next_page_token = next_page_token(&page);
         Ok(Response::new(pb::ListClientsResponse {
             clients: page.items.into_iter().map(to_pb).collect(),
@@ -303,12 +309,14 @@ impl ClientService for ClientApi {
         request: Request<pb::UpdateClientRequest>,
     ) -> Result<Response<pb::Client>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client = request
             .client
             .as_ref()
             .ok_or_else(|| ApiError::required("client"))?;
         let id = client_name("client.name", &client.name)?;
+        concerned.note(id);
         let values = mask_paths(request.update_mask.as_ref(), &MUTABLE_FIELDS)?
             .into_iter()
             .map(|path| parse_field(path, client))
@@ -332,8 +340,10 @@ impl ClientService for ClientApi {
         request: Request<pb::ListClientVersionsRequest>,
     ) -> Result<Response<pb::ListClientVersionsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = client_name("name", &request.name)?;
+        concerned.note(id);
         let page = page_request(
             &self.store,
             request.page_size,

@@ -4,6 +4,7 @@
 //! naming the field.
 
 use super::error::{ApiError, ApiResult};
+use crate::audit::ClientsConcerned;
 use crate::auth::{Principal, Role};
 use crate::domain::Invalid;
 use crate::domain::dates::calendar_date;
@@ -155,6 +156,15 @@ pub fn child_name(name_field: &str, name: &str, collection: &str) -> ApiResult<(
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
 
+/// AIP-158: 0 means the default, more than the maximum is reduced to it.
+pub fn page_size(raw: i32) -> ApiResult<u64> {
+    match u64::try_from(raw) {
+        Err(_) => Err(ApiError::invalid("page_size", "must not be negative")),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+    }
+}
+
 /// Where a list request starts: a fresh listing at `as_of` (or now), or the
 /// continuation its page token describes. The token pins the transaction
 /// time, so every page of one listing reads the same moment.
@@ -164,11 +174,7 @@ pub async fn page_request(
     page_token: &str,
     as_of: Option<&prost_types::Timestamp>,
 ) -> ApiResult<PageRequest> {
-    let size = match u64::try_from(page_size) {
-        Err(_) => return Err(ApiError::invalid("page_size", "must not be negative")),
-        Ok(0) => DEFAULT_PAGE_SIZE,
-        Ok(size) => size.min(MAX_PAGE_SIZE),
-    };
+    let size = self::page_size(page_size)?;
     if page_token.is_empty() {
         let horizon = store.horizon(self::as_of(as_of)?).await?;
         return Ok(PageRequest {
@@ -314,6 +320,32 @@ pub fn revision(revision: &Revision) -> pb::Revision {
         source: to_pb_source(revision.source) as i32,
         reason: revision.reason.clone().unwrap_or_default(),
     }
+}
+
+/// Where the handler notes the clients a call concerned, for the processing
+/// log. Calls the log layer does not log get a handle nobody reads.
+pub fn concerned<T>(request: &tonic::Request<T>) -> ClientsConcerned {
+    request
+        .extensions()
+        .get::<ClientsConcerned>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Notes the clients of trajectories for the processing log, for calls that
+/// name only trajectories. Ids of other gemeenten find nobody.
+pub async fn note_trajectory_clients(
+    store: &crate::store::Store,
+    concerned: &ClientsConcerned,
+    gemeente: &GemeenteCode,
+    trajectories: &[Uuid],
+) -> ApiResult<()> {
+    concerned.note_all(
+        store
+            .clients_of_trajectories(gemeente, trajectories)
+            .await?,
+    );
+    Ok(())
 }
 
 /// The caller the auth layer put into the request.

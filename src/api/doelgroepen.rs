@@ -2,8 +2,8 @@
 //! assignments.
 
 use super::convert::{
-    self, base_version, caller, change, child_name, client_name, date, field, mask_paths,
-    next_page_token, own_gemeente, page_request, revision, to_date,
+    self, base_version, caller, change, child_name, client_name, concerned, date, field,
+    mask_paths, next_page_token, own_gemeente, page_request, revision, to_date,
 };
 use super::error::{ApiError, ApiResult};
 use crate::domain::client::{LONG_TEXT_MAX, NAME_MAX};
@@ -199,8 +199,10 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::CreateDoelgroepAssignmentRequest>,
     ) -> Result<Response<pb::DoelgroepAssignment>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let proto = request
             .assignment
             .as_ref()
@@ -222,8 +224,10 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::GetDoelgroepAssignmentRequest>,
     ) -> Result<Response<pb::DoelgroepAssignment>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let horizon = self
             .store
             .horizon(convert::as_of(request.as_of.as_ref())?)
@@ -240,8 +244,10 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::ListDoelgroepAssignmentsRequest>,
     ) -> Result<Response<pb::ListDoelgroepAssignmentsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let page = page_request(
             &self.store,
             request.page_size,
@@ -265,12 +271,14 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::UpdateDoelgroepAssignmentRequest>,
     ) -> Result<Response<pb::DoelgroepAssignment>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let proto = request
             .assignment
             .as_ref()
             .ok_or_else(|| ApiError::required("assignment"))?;
         let (client_id, id) = child_name("assignment.name", &proto.name, COLLECTION)?;
+        concerned.note(client_id);
         let paths = mask_paths(request.update_mask.as_ref(), &ASSIGNMENT_FIELDS)?;
         let new_codes = paths.contains(&"codes").then(|| codes(proto)).transpose()?;
         let new_valid_from = paths
@@ -301,8 +309,10 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::ListDoelgroepAssignmentVersionsRequest>,
     ) -> Result<Response<pb::ListDoelgroepAssignmentVersionsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let page = page_request(
             &self.store,
             request.page_size,
@@ -326,8 +336,10 @@ impl DoelgroepService for DoelgroepApi {
         request: Request<pb::LookupDoelgroepenRequest>,
     ) -> Result<Response<pb::LookupDoelgroepenResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let day = date("date", request.date.as_ref())?;
         let horizon = self
             .store

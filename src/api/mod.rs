@@ -10,6 +10,7 @@ pub mod convert;
 pub mod doelgroepen;
 pub mod error;
 pub mod logging;
+pub mod processing_log;
 pub mod progress_reports;
 pub mod providers;
 pub mod registrations;

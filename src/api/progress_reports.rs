@@ -255,6 +255,7 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::SubmitProgressReportsRequest>,
     ) -> Result<Response<pb::SubmitProgressReportsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let kvk = provider_kvk(&caller)?;
@@ -270,7 +271,7 @@ impl ProgressReportService for ProgressReportApi {
             .iter()
             .map(|item| item.idempotency_key.clone())
             .collect();
-        let items = request
+        let items: Vec<Result<SubmissionItem, Rejection>> = request
             .reports
             .iter()
             .map(|item| {
@@ -288,6 +289,12 @@ impl ProgressReportService for ProgressReportApi {
                 })
             })
             .collect();
+        let named: Vec<Uuid> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .map(|item| item.trajectory_id)
+            .collect();
+        convert::note_trajectory_clients(&self.store, &concerned, &gemeente, &named).await?;
         let change = change(&caller, None, false)?;
         let scope = ProviderScope {
             gemeente: &gemeente,
@@ -331,6 +338,7 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::ListAssignedTrajectoriesRequest>,
     ) -> Result<Response<pb::ListAssignedTrajectoriesResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let kvk = provider_kvk(&caller)?;
@@ -340,6 +348,7 @@ impl ProgressReportService for ProgressReportApi {
             kvk: &kvk,
         };
         let page = self.store.assigned_trajectories(&scope, page).await?;
+        concerned.note_all(page.items.iter().map(|a| a.trajectory.client_id));
         let next_page_token = next_page_token(&page);
         let trajectories = page
             .items
@@ -373,8 +382,16 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::GetProgressReportRequest>,
     ) -> Result<Response<pb::ProgressReport>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let (trajectory_id, quarter) = report_name("name", &request.name)?;
+        convert::note_trajectory_clients(
+            &self.store,
+            &concerned,
+            &caller.gemeente,
+            &[trajectory_id],
+        )
+        .await?;
         ensure_reachable(&self.store, &caller, trajectory_id).await?;
         let horizon = self
             .store
@@ -392,8 +409,16 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::ListProgressReportsRequest>,
     ) -> Result<Response<pb::ListProgressReportsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let trajectory_id = resource_name("parent", &request.parent, "trajectories")?;
+        convert::note_trajectory_clients(
+            &self.store,
+            &concerned,
+            &caller.gemeente,
+            &[trajectory_id],
+        )
+        .await?;
         ensure_reachable(&self.store, &caller, trajectory_id).await?;
         let page = page_request(
             &self.store,
@@ -418,8 +443,16 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::ListProgressReportVersionsRequest>,
     ) -> Result<Response<pb::ListProgressReportVersionsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let (trajectory_id, quarter) = report_name("name", &request.name)?;
+        convert::note_trajectory_clients(
+            &self.store,
+            &concerned,
+            &caller.gemeente,
+            &[trajectory_id],
+        )
+        .await?;
         ensure_reachable(&self.store, &caller, trajectory_id).await?;
         let page = page_request(
             &self.store,
@@ -444,8 +477,16 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::RespondToPhaseAdviceRequest>,
     ) -> Result<Response<pb::ProgressReport>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let (trajectory_id, quarter) = report_name("name", &request.name)?;
+        convert::note_trajectory_clients(
+            &self.store,
+            &concerned,
+            &caller.gemeente,
+            &[trajectory_id],
+        )
+        .await?;
         let comment = field(
             "comment",
             bounded(&request.comment, LONG_TEXT_MAX, !request.accept),
@@ -472,6 +513,7 @@ impl ProgressReportService for ProgressReportApi {
         request: Request<pb::ListOverdueReportsRequest>,
     ) -> Result<Response<pb::ListOverdueReportsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = convert::concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let filter = OverdueFilter {
@@ -500,6 +542,11 @@ impl ProgressReportService for ProgressReportApi {
             ..page
         });
         let next_page_token = page_token(next);
+        let listed: Vec<Uuid> = overdue[start..end]
+            .iter()
+            .map(|o| o.trajectory_id)
+            .collect();
+        convert::note_trajectory_clients(&self.store, &concerned, &gemeente, &listed).await?;
         let reports = overdue[start..end]
             .iter()
             .map(|o| pb::OverdueReport {

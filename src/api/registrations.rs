@@ -1,8 +1,8 @@
 //! RegistrationService: a client's registration episodes.
 
 use super::convert::{
-    self, base_version, caller, change, child_name, client_name, date, field, mask_paths,
-    next_page_token, optional_date, page_request, revision, to_date,
+    self, base_version, caller, change, child_name, client_name, concerned, date, field,
+    mask_paths, next_page_token, optional_date, page_request, revision, to_date,
 };
 use super::error::{ApiError, ApiResult};
 use crate::domain::dates::DateSpan;
@@ -73,8 +73,10 @@ impl RegistrationService for RegistrationApi {
         request: Request<pb::CreateRegistrationRequest>,
     ) -> Result<Response<pb::Registration>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let registration = request
             .registration
             .as_ref()
@@ -99,8 +101,10 @@ impl RegistrationService for RegistrationApi {
         request: Request<pb::GetRegistrationRequest>,
     ) -> Result<Response<pb::Registration>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let horizon = self
             .store
             .horizon(convert::as_of(request.as_of.as_ref())?)
@@ -117,8 +121,10 @@ impl RegistrationService for RegistrationApi {
         request: Request<pb::ListRegistrationsRequest>,
     ) -> Result<Response<pb::ListRegistrationsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let client_id = client_name("parent", &request.parent)?;
+        concerned.note(client_id);
         let page = page_request(
             &self.store,
             request.page_size,
@@ -142,12 +148,14 @@ impl RegistrationService for RegistrationApi {
         request: Request<pb::UpdateRegistrationRequest>,
     ) -> Result<Response<pb::Registration>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let registration = request
             .registration
             .as_ref()
             .ok_or_else(|| ApiError::required("registration"))?;
         let (client_id, id) = child_name("registration.name", &registration.name, COLLECTION)?;
+        concerned.note(client_id);
         let paths = mask_paths(request.update_mask.as_ref(), &MUTABLE_FIELDS)?;
         let new_kind = paths
             .contains(&"kind")
@@ -194,8 +202,10 @@ impl RegistrationService for RegistrationApi {
         request: Request<pb::ListRegistrationVersionsRequest>,
     ) -> Result<Response<pb::ListRegistrationVersionsResponse>, Status> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let (client_id, id) = child_name("name", &request.name, COLLECTION)?;
+        concerned.note(client_id);
         let page = page_request(
             &self.store,
             request.page_size,

@@ -2,9 +2,9 @@
 
 use super::contracts::{price_unit, to_pb_price_unit};
 use super::convert::{
-    self, base_version, caller, change, client_name, date, field, from_table, mask_paths,
-    next_page_token, optional_date, optional_resource_name, own_gemeente, page_request,
-    resource_name, revision, to_date, to_table,
+    self, base_version, caller, change, client_name, concerned, date, field, from_table,
+    mask_paths, next_page_token, note_trajectory_clients, optional_date, optional_resource_name,
+    own_gemeente, page_request, resource_name, revision, to_date, to_table,
 };
 use super::error::{ApiError, ApiResult};
 use crate::domain::client::SUBJECT_MAX;
@@ -249,6 +249,7 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::CreateTrajectoryRequest>,
     ) -> Result<Response<pb::Trajectory>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let t = request
@@ -267,6 +268,7 @@ impl TrajectoryService for TrajectoryApi {
                 &t.target_group_exception,
             )?,
         };
+        concerned.note(referral.client_id);
         let change = change(&caller, request.change.as_ref(), false)?;
         let record = self
             .store
@@ -280,8 +282,10 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::GetTrajectoryRequest>,
     ) -> Result<Response<pb::Trajectory>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = resource_name("name", &request.name, COLLECTION)?;
+        note_trajectory_clients(&self.store, &concerned, &caller.gemeente, &[id]).await?;
         let horizon = self
             .store
             .horizon(convert::as_of(request.as_of.as_ref())?)
@@ -296,6 +300,7 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::ListTrajectoriesRequest>,
     ) -> Result<Response<pb::ListTrajectoriesResponse>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let gemeente = own_gemeente(&caller, &request.parent)?;
         let filter = filter(&request)?;
@@ -310,6 +315,8 @@ impl TrajectoryService for TrajectoryApi {
             .store
             .list_trajectories(&gemeente, &filter, page)
             .await?;
+        concerned.note_all(filter.client_id);
+        concerned.note_all(page.items.iter().map(|record| record.client_id));
         let next_page_token = next_page_token(&page);
         Ok(Response::new(pb::ListTrajectoriesResponse {
             trajectories: page.items.into_iter().map(to_pb).collect(),
@@ -322,8 +329,10 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::StartTrajectoryRequest>,
     ) -> Result<Response<pb::Trajectory>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = resource_name("name", &request.name, COLLECTION)?;
+        note_trajectory_clients(&self.store, &concerned, &caller.gemeente, &[id]).await?;
         let start = date("start_date", request.start_date.as_ref())?;
         let version = base_version(request.version)?;
         let change = change(&caller, request.change.as_ref(), false)?;
@@ -340,8 +349,10 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::EndTrajectoryRequest>,
     ) -> Result<Response<pb::Trajectory>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = resource_name("name", &request.name, COLLECTION)?;
+        note_trajectory_clients(&self.store, &concerned, &caller.gemeente, &[id]).await?;
         let end = date("end_date", request.end_date.as_ref())?;
         let ending = ending("", Some(end), request.end_reason, request.job.as_ref())?
             .ok_or_else(|| ApiError::required("end_date"))?;
@@ -360,12 +371,14 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::UpdateTrajectoryRequest>,
     ) -> Result<Response<pb::Trajectory>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let t = request
             .trajectory
             .as_ref()
             .ok_or_else(|| ApiError::required("trajectory"))?;
         let id = resource_name("trajectory.name", &t.name, COLLECTION)?;
+        note_trajectory_clients(&self.store, &concerned, &caller.gemeente, &[id]).await?;
         let paths = mask_paths(request.update_mask.as_ref(), &MUTABLE_FIELDS)?;
         let wants = |path: &str| paths.contains(&path);
         let correction = Correction {
@@ -414,8 +427,10 @@ impl TrajectoryService for TrajectoryApi {
         request: Request<pb::ListTrajectoryVersionsRequest>,
     ) -> Result<Response<pb::ListTrajectoryVersionsResponse>, GrpcStatus> {
         let caller = caller(&request)?;
+        let concerned = concerned(&request);
         let request = request.into_inner();
         let id = resource_name("name", &request.name, COLLECTION)?;
+        note_trajectory_clients(&self.store, &concerned, &caller.gemeente, &[id]).await?;
         let page = page_request(
             &self.store,
             request.page_size,

@@ -11,6 +11,7 @@ const REPORT_READERS: &[Role] = &[Role::Casemanager, Role::Provider];
 const DATA_MANAGER: &[Role] = &[Role::DataManager];
 const OVERDUE_READERS: &[Role] = &[Role::Casemanager, Role::DataManager];
 const BEHEER: &[Role] = &[Role::FunctioneelBeheerder];
+const AUDITOR: &[Role] = &[Role::Auditor];
 const CATALOGUE_READERS: &[Role] = &[
     Role::Casemanager,
     Role::FunctioneelBeheerder,
@@ -198,6 +199,10 @@ pub const POLICY: &[(&str, &[Role])] = &[
         "/clientvolg.v1.ReportService/GetCaseloadReport",
         CASEMANAGER,
     ),
+    (
+        "/clientvolg.v1.ProcessingLogService/ListProcessingRecords",
+        AUDITOR,
+    ),
 ];
 
 /// Services anyone may call without a token: health checks and reflection.
@@ -269,6 +274,35 @@ mod tests {
             roles.sort_by_key(|role| Role::ALL.iter().position(|r| r == role));
         }
         assert_eq!(documented, enforced, "docs/security.md and POLICY differ");
+    }
+
+    /// The page's last column says which RPCs the processing log records.
+    #[test]
+    fn the_security_page_shows_what_is_logged() {
+        let page = include_str!("../../docs/security.md");
+        let mut documented: Vec<(String, String)> = page
+            .lines()
+            .filter(|line| line.starts_with("| `/clientvolg.v1."))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                (cells[1].trim_matches('`').to_owned(), cells[7].to_owned())
+            })
+            .collect();
+        documented.sort();
+        let mut logged: Vec<(String, String)> = POLICY
+            .iter()
+            .map(|(path, _)| {
+                let processing = crate::audit::processing_of(path)
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_default();
+                (path.to_string(), processing)
+            })
+            .collect();
+        logged.sort();
+        assert_eq!(
+            documented, logged,
+            "docs/security.md and audit::PERSONAL_DATA differ"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod dates;
 pub mod doelgroep;
 pub mod gemeente;
 pub mod history;
+pub mod processing;
 pub mod progress;
 pub mod provider;
 pub mod registration;

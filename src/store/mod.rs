@@ -10,6 +10,7 @@ mod clock;
 pub mod contracts;
 pub mod doelgroepen;
 pub mod entities;
+pub mod processing_log;
 pub mod progress_reports;
 pub mod providers;
 pub mod registrations;

@@ -301,6 +301,35 @@ impl Store {
         let mut lines = lines_of(&self.db, &page.items).await?;
         page.try_map(|row| trajectory_record(row, &mut lines))
     }
+
+    /// The clients the given trajectories of the gemeente belong to, for the
+    /// processing log of calls that name only trajectories. A trajectory's
+    /// client never changes, so any version answers.
+    pub async fn clients_of_trajectories(
+        &self,
+        gemeente: &GemeenteCode,
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut clients = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let found: Vec<Uuid> = trajectory_versions::Entity::find()
+                .select_only()
+                .column(trajectory_versions::Column::ClientId)
+                .distinct()
+                .filter(trajectory_versions::Column::Gemeente.eq(gemeente.as_str()))
+                .filter(trajectory_versions::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            clients.extend(found);
+        }
+        clients.sort_unstable();
+        clients.dedup();
+        Ok(clients)
+    }
 }
 
 /// The facts about the client on the referral date that the rules need.

@@ -18,6 +18,7 @@ use clientvolg::proto::clientvolg::v1::{
     classification_service_client::ClassificationServiceClient,
     client_service_client::ClientServiceClient, contract_service_client::ContractServiceClient,
     doelgroep_service_client::DoelgroepServiceClient,
+    processing_log_service_client::ProcessingLogServiceClient,
     progress_report_service_client::ProgressReportServiceClient,
     provider_service_client::ProviderServiceClient,
     registration_service_client::RegistrationServiceClient,
@@ -377,6 +378,20 @@ impl TestApp {
         Clients::new(self.channel.clone(), authorization.map(str::to_string))
     }
 
+    /// Typed clients that send `authorization: Bearer <token>` and the given
+    /// purpose metadata, or none.
+    pub fn clients_with_purpose(&self, token: &str, purpose: Option<&str>) -> Clients {
+        Clients::with_bearer(
+            self.channel.clone(),
+            Bearer::raw(Some(format!("Bearer {token}")), purpose),
+        )
+    }
+
+    /// The auditor of 0363.
+    pub fn auditor(&self) -> Clients {
+        self.clients(AUDITOR_0363)
+    }
+
     /// Casemanager cm-anna of 0363.
     pub fn anna(&self) -> Clients {
         self.clients(CM_ANNA)
@@ -433,22 +448,39 @@ impl Drop for TestApp {
 // Clients with a bearer token
 // ---------------------------------------------------------------------------
 
+/// The purpose (doelbinding) every test client states, unless a test asks
+/// for clients without one.
+pub const PURPOSE: &str = "urn:clientvolg:test:re-integratie";
+
+/// Sends the `authorization` value and the purpose metadata, each when set.
 #[derive(Clone)]
-pub struct Bearer(Option<MetadataValue<Ascii>>);
+pub struct Bearer {
+    authorization: Option<MetadataValue<Ascii>>,
+    purpose: Option<MetadataValue<Ascii>>,
+}
 
 impl Bearer {
-    /// Sends `authorization: Bearer <token>`.
+    /// Sends `authorization: Bearer <token>` and the test purpose.
     pub fn new(token: &str) -> Self {
-        Bearer(Some(
-            format!("Bearer {token}").parse().expect("ascii token"),
-        ))
+        Bearer::raw(Some(format!("Bearer {token}")), Some(PURPOSE))
+    }
+
+    /// Sends exactly these values.
+    pub fn raw(authorization: Option<String>, purpose: Option<&str>) -> Self {
+        Bearer {
+            authorization: authorization.map(|a| a.parse().expect("ascii authorization")),
+            purpose: purpose.map(|p| p.parse().expect("ascii purpose")),
+        }
     }
 }
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(v) = &self.0 {
+        if let Some(v) = &self.authorization {
             req.metadata_mut().insert("authorization", v.clone());
+        }
+        if let Some(v) = &self.purpose {
+            req.metadata_mut().insert("clientvolg-purpose", v.clone());
         }
         Ok(req)
     }
@@ -466,11 +498,16 @@ pub struct Clients {
     pub contracts: ContractServiceClient<Authed>,
     pub trajectories: TrajectoryServiceClient<Authed>,
     pub progress_reports: ProgressReportServiceClient<Authed>,
+    pub processing_log: ProcessingLogServiceClient<Authed>,
 }
 
 impl Clients {
+    /// Clients that send `authorization` (when given) and the test purpose.
     pub fn new(channel: Channel, authorization: Option<String>) -> Self {
-        let bearer = Bearer(authorization.map(|a| a.parse().expect("ascii authorization")));
+        Clients::with_bearer(channel, Bearer::raw(authorization, Some(PURPOSE)))
+    }
+
+    pub fn with_bearer(channel: Channel, bearer: Bearer) -> Self {
         Clients {
             clients: ClientServiceClient::with_interceptor(channel.clone(), bearer.clone()),
             registrations: RegistrationServiceClient::with_interceptor(
@@ -488,7 +525,11 @@ impl Clients {
                 channel.clone(),
                 bearer.clone(),
             ),
-            progress_reports: ProgressReportServiceClient::with_interceptor(channel, bearer),
+            progress_reports: ProgressReportServiceClient::with_interceptor(
+                channel.clone(),
+                bearer.clone(),
+            ),
+            processing_log: ProcessingLogServiceClient::with_interceptor(channel, bearer),
         }
     }
 

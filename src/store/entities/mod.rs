@@ -7,6 +7,8 @@ pub mod contract_versions;
 pub mod doelgroep_assignment_codes;
 pub mod doelgroep_assignment_versions;
 pub mod doelgroep_versions;
+pub mod processing_log;
+pub mod processing_log_clients;
 pub mod progress_report_submissions;
 pub mod progress_report_versions;
 pub mod provider_versions;
