@@ -102,7 +102,7 @@ async fn history_tables_reject_update_and_delete(app: TestApp) {
         .await
         .expect("CreateDoelgroepAssignment");
 
-    let db = raw_connection(&app.database_url).await;
+    let db = raw_connection(&app.admin_database_url).await;
     for table in HISTORY_TABLES {
         let before = fingerprint(&db, table).await;
         assert!(before.0 > 0, "{table} should hold rows by now");

@@ -844,7 +844,7 @@ async fn the_callers_trace_is_continued(app: TestApp) {
 async fn log_rows_cannot_be_changed(app: TestApp) {
     let mut anna = app.anna();
     anna.create_client(sample_client(&bsn(830))).await;
-    let db = raw_connection(&app.database_url).await;
+    let db = raw_connection(&app.admin_database_url).await;
     for table in ["processing_log", "processing_log_clients"] {
         let count = |db: &sea_orm::DatabaseConnection| {
             let db = db.clone();
@@ -877,7 +877,7 @@ async fn a_read_that_cannot_be_logged_is_not_answered(app: TestApp) {
     let mut anna = app.anna();
     let client = anna.create_client(sample_client(&bsn(840))).await;
     // Break the log from outside, as a full disk or a revoked grant would.
-    let db = raw_connection(&app.database_url).await;
+    let db = raw_connection(&app.admin_database_url).await;
     let statements: &[&str] = match app.backend {
         Backend::Sqlite => &[
             "CREATE TRIGGER processing_log_broken BEFORE INSERT ON processing_log \

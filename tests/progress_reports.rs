@@ -2128,7 +2128,7 @@ async fn report_tables_reject_update_and_delete(app: TestApp) {
         .await;
     assert_counts(&resp, 3, 0);
 
-    let db = raw_connection(&app.database_url).await;
+    let db = raw_connection(&app.admin_database_url).await;
     for (table, column) in [
         ("progress_report_versions", "version"),
         ("progress_report_submissions", "report_version"),

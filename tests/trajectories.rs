@@ -2343,7 +2343,7 @@ async fn new_history_tables_reject_update_and_delete(app: TestApp) {
         ))
         .await;
 
-    let db = raw_connection(&app.database_url).await;
+    let db = raw_connection(&app.admin_database_url).await;
     for table in NEW_HISTORY_TABLES {
         let before = fingerprint(&db, table).await;
         assert!(before.0 > 0, "{table} should hold rows by now");

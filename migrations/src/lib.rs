@@ -9,6 +9,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_trajectories;
 mod m20261125_000003_progress_reports;
 mod m20261125_000004_processing_log;
+mod m20261125_000006_row_level_security;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_trajectories::Migration),
             Box::new(m20261125_000003_progress_reports::Migration),
             Box::new(m20261125_000004_processing_log::Migration),
+            Box::new(m20261125_000006_row_level_security::Migration),
         ]
     }
 }

@@ -35,7 +35,8 @@ impl Store {
         on_date: NaiveDate,
         horizon: RecordedAt,
     ) -> StoreResult<CaseloadReport> {
-        let db = self.connection();
+        let txn = crate::store::begin_read(self.connection(), gemeente).await?;
+        let db = &txn;
         let fase_on_date = Query::select()
             .column((a("fa"), a("value")))
             .from(a("fa"))
@@ -83,6 +84,7 @@ impl Store {
             )
             .to_owned();
         let running = numbers(db, &with(snapshots(gemeente, horizon), running), 1).await?[0];
+        txn.commit().await?;
         let filter = OverdueFilter {
             casemanager: Some(casemanager.to_owned()),
             ..Default::default()

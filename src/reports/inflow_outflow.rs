@@ -379,7 +379,8 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> StoreResult<InflowOutflowReport> {
-        let db = self.connection();
+        let txn = crate::store::begin_read(self.connection(), &request.gemeente).await?;
+        let db = &txn;
         let mut counts = Vec::with_capacity(COLUMNS.len());
         for column in COLUMNS {
             counts.push(column_counts(db, column, request).await?);
@@ -473,6 +474,7 @@ impl Store {
         tables.push(per_trajectory_owner(db, request, "provider_id").await?);
         tables.push(per_trajectory_owner(db, request, "contract_id").await?);
         tables.push(duurzaamheid(db, request, counts[4].total).await?);
+        txn.commit().await?;
         Ok(InflowOutflowReport {
             gemeente: request.gemeente.to_string(),
             period_start: request.period_start,

@@ -5,7 +5,9 @@
 use super::clients::{ensure_client, stale};
 use super::entities::classification_versions;
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::classification::{Classification, ClassificationValue, Scheme, in_force_on};
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::{Change, RecordedAt, Revision};
@@ -29,7 +31,7 @@ impl Store {
         classification: Classification,
         change: &Change,
     ) -> StoreResult<ClassificationRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let spine = Spine::new(change, recorded_at, 1);
         let id = create_in(&txn, gemeente, client_id, &classification, spine).await?;
         let record = classification_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
@@ -44,7 +46,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<ClassificationRecord> {
-        classification_as_of(&self.db, gemeente, client_id, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = classification_as_of(&txn, gemeente, client_id, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// The client's classifications (of one scheme, or both) as known at the
@@ -56,13 +61,16 @@ impl Store {
         scheme: Option<Scheme>,
         page: PageRequest,
     ) -> StoreResult<Page<ClassificationRecord>> {
-        ensure_client(&self.db, gemeente, client_id, page.horizon).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
+        ensure_client(&txn, gemeente, client_id, page.horizon).await?;
         let rows = timeline_query(gemeente, client_id, scheme, page.horizon)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(classification_record)
+        let result = Page::from_rows(rows, page).try_map(classification_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// The classification of `scheme` in force on `day`, as known at
@@ -75,8 +83,11 @@ impl Store {
         day: NaiveDate,
         horizon: RecordedAt,
     ) -> StoreResult<Option<ClassificationRecord>> {
-        ensure_client(&self.db, gemeente, client_id, horizon).await?;
-        classification_on(&self.db, gemeente, client_id, scheme, day, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        ensure_client(&txn, gemeente, client_id, horizon).await?;
+        let result = classification_on(&txn, gemeente, client_id, scheme, day, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn update_classification(
@@ -88,7 +99,7 @@ impl Store {
         change: &Change,
         change_classification: impl FnOnce(Classification) -> Classification,
     ) -> StoreResult<ClassificationRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = classification_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -126,10 +137,13 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<ClassificationRecord>> {
-        classification_as_of(&self.db, gemeente, client_id, id, page.horizon).await?;
-        versions::history::<classification_versions::Entity>(&self.db, gemeente, id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        classification_as_of(&txn, gemeente, client_id, id, page.horizon).await?;
+        let result = versions::history::<classification_versions::Entity>(&txn, gemeente, id, page)
             .await?
-            .try_map(classification_record)
+            .try_map(classification_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

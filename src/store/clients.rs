@@ -3,8 +3,8 @@
 use super::entities::client_versions;
 use super::spine::{Spine, version_row};
 use super::{
-    Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, latest_as_of_in,
-    versions,
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of,
+    latest_as_of_in, versions,
 };
 use crate::domain::bsn::Bsn;
 use crate::domain::classification::{Fase, Scheme};
@@ -47,7 +47,7 @@ impl Store {
         details: ClientDetails,
         change: &Change,
     ) -> StoreResult<ClientRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         ensure_bsn_free(&txn, gemeente, &details.bsn, None).await?;
         let id = Uuid::now_v7();
         let row = client_row(
@@ -72,7 +72,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<ClientRecord> {
-        client_as_of(&self.db, gemeente, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = client_as_of(&txn, gemeente, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn list_clients(
@@ -82,6 +85,7 @@ impl Store {
         on_date: NaiveDate,
         page: PageRequest,
     ) -> StoreResult<Page<ClientRecord>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         let mut query = client_versions::Entity::find()
             .filter(client_versions::Column::Gemeente.eq(gemeente.as_str()))
             .filter(latest_as_of("client_versions", page.horizon));
@@ -102,9 +106,11 @@ impl Store {
             .order_by_asc(client_versions::Column::Id)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(client_record)
+        let result = Page::from_rows(rows, page).try_map(client_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Records a new version of a client: `change_details` turns the latest
@@ -117,7 +123,7 @@ impl Store {
         change: &Change,
         change_details: impl FnOnce(ClientDetails) -> ClientDetails,
     ) -> StoreResult<ClientRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = client_as_of(&txn, gemeente, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale("client", current.revision.version, expected_version));
@@ -141,10 +147,13 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<ClientRecord>> {
-        client_as_of(&self.db, gemeente, id, page.horizon).await?;
-        versions::history::<client_versions::Entity>(&self.db, gemeente, id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        client_as_of(&txn, gemeente, id, page.horizon).await?;
+        let result = versions::history::<client_versions::Entity>(&txn, gemeente, id, page)
             .await?
-            .try_map(client_record)
+            .try_map(client_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

@@ -8,6 +8,7 @@
 
 use super::StoreResult;
 use super::entities::transaction_clock;
+use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -44,11 +45,14 @@ async fn advance(
     Ok(RecordedAt::from_micros(row.last_recorded_at))
 }
 
-/// Starts a write transaction and hands out its transaction time.
+/// Starts a write transaction on `gemeente`'s data and hands out its
+/// transaction time.
 pub(super) async fn begin_write(
     db: &DatabaseConnection,
+    gemeente: &GemeenteCode,
 ) -> StoreResult<(DatabaseTransaction, RecordedAt)> {
     let txn = db.begin().await?;
+    super::set_tenant(&txn, gemeente).await?;
     let recorded_at = advance(&txn, now(), true).await?;
     Ok((txn, recorded_at))
 }

@@ -6,7 +6,9 @@ use super::clients::stale;
 use super::entities::contract_versions;
 use super::providers::provider_as_of;
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::classification::{ClassificationValue, Fase};
 use crate::domain::code::Code;
 use crate::domain::contract::{
@@ -46,7 +48,7 @@ impl Store {
         terms: ContractTerms,
         change: &Change,
     ) -> StoreResult<ContractRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         provider_as_of(&txn, gemeente, provider_id, versions::LATEST).await?;
         super::doelgroepen::ensure_defined(
             &txn,
@@ -77,7 +79,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<ContractRecord> {
-        contract_as_of(&self.db, gemeente, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = contract_as_of(&txn, gemeente, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn list_contracts(
@@ -86,6 +91,7 @@ impl Store {
         provider_id: Option<Uuid>,
         page: PageRequest,
     ) -> StoreResult<Page<ContractRecord>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         let mut query = contract_versions::Entity::find()
             .filter(contract_versions::Column::Gemeente.eq(gemeente.as_str()))
             .filter(latest_as_of("contract_versions", page.horizon));
@@ -97,9 +103,11 @@ impl Store {
             .order_by_asc(contract_versions::Column::Id)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(contract_record)
+        let result = Page::from_rows(rows, page).try_map(contract_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Amends a contract: `amend` turns the latest terms into the new ones,
@@ -112,7 +120,7 @@ impl Store {
         change: &Change,
         amend: impl FnOnce(ContractTerms) -> Result<ContractTerms, StoreError>,
     ) -> StoreResult<ContractRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = contract_as_of(&txn, gemeente, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -146,10 +154,13 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<ContractRecord>> {
-        contract_as_of(&self.db, gemeente, id, page.horizon).await?;
-        versions::history::<contract_versions::Entity>(&self.db, gemeente, id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        contract_as_of(&txn, gemeente, id, page.horizon).await?;
+        let result = versions::history::<contract_versions::Entity>(&txn, gemeente, id, page)
             .await?
-            .try_map(contract_record)
+            .try_map(contract_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

@@ -6,7 +6,9 @@ use super::entities::{
     doelgroep_assignment_codes, doelgroep_assignment_versions, doelgroep_versions,
 };
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::classification::in_force_on;
 use crate::domain::doelgroep::{DoelgroepCode, DoelgroepSet};
 use crate::domain::gemeente::GemeenteCode;
@@ -56,7 +58,7 @@ impl Store {
         definition: DoelgroepDefinition,
         change: &Change,
     ) -> StoreResult<DoelgroepRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         if doelgroep_row_as_of(&txn, gemeente, &code, versions::LATEST)
             .await?
             .is_some()
@@ -81,7 +83,10 @@ impl Store {
         code: &DoelgroepCode,
         horizon: RecordedAt,
     ) -> StoreResult<DoelgroepRecord> {
-        doelgroep_as_of(&self.db, gemeente, code, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = doelgroep_as_of(&txn, gemeente, code, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn list_doelgroepen(
@@ -89,15 +94,18 @@ impl Store {
         gemeente: &GemeenteCode,
         page: PageRequest,
     ) -> StoreResult<Page<DoelgroepRecord>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         let rows = doelgroep_versions::Entity::find()
             .filter(doelgroep_versions::Column::Gemeente.eq(gemeente.as_str()))
             .filter(latest_as_of("doelgroep_versions", page.horizon))
             .order_by_asc(doelgroep_versions::Column::Code)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(doelgroep_record)
+        let result = Page::from_rows(rows, page).try_map(doelgroep_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn update_doelgroep(
@@ -108,7 +116,7 @@ impl Store {
         change: &Change,
         change_definition: impl FnOnce(DoelgroepDefinition) -> DoelgroepDefinition,
     ) -> StoreResult<DoelgroepRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = doelgroep_row_as_of(&txn, gemeente, code, versions::LATEST)
             .await?
             .ok_or(StoreError::NotFound("doelgroep"))?;
@@ -133,7 +141,7 @@ impl Store {
         assignment: Assignment,
         change: &Change,
     ) -> StoreResult<AssignmentRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         ensure_client(&txn, gemeente, client_id, versions::LATEST).await?;
         ensure_assignment_fits(&txn, gemeente, client_id, &assignment, None).await?;
         let id = Uuid::now_v7();
@@ -158,7 +166,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<AssignmentRecord> {
-        assignment_as_of(&self.db, gemeente, client_id, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = assignment_as_of(&txn, gemeente, client_id, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// The client's assignments as known at the page's horizon, by
@@ -169,15 +180,18 @@ impl Store {
         client_id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<AssignmentRecord>> {
-        ensure_client(&self.db, gemeente, client_id, page.horizon).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
+        ensure_client(&txn, gemeente, client_id, page.horizon).await?;
         let rows = timeline_query(gemeente, client_id, page.horizon)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
         let page = Page::from_rows(rows, page);
-        let mut codes = codes_of(&self.db, &page.items).await?;
-        page.try_map(|row| assignment_record(row, &mut codes))
+        let mut codes = codes_of(&txn, &page.items).await?;
+        let result = page.try_map(|row| assignment_record(row, &mut codes))?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// The client's doelgroepen on `day` as known at `horizon`.
@@ -188,8 +202,11 @@ impl Store {
         day: NaiveDate,
         horizon: RecordedAt,
     ) -> StoreResult<Option<AssignmentRecord>> {
-        ensure_client(&self.db, gemeente, client_id, horizon).await?;
-        assignment_on(&self.db, gemeente, client_id, day, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        ensure_client(&txn, gemeente, client_id, horizon).await?;
+        let result = assignment_on(&txn, gemeente, client_id, day, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn update_assignment(
@@ -201,7 +218,7 @@ impl Store {
         change: &Change,
         change_assignment: impl FnOnce(Assignment) -> Assignment,
     ) -> StoreResult<AssignmentRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = assignment_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -226,13 +243,15 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<AssignmentRecord>> {
-        assignment_as_of(&self.db, gemeente, client_id, id, page.horizon).await?;
-        let page = versions::history::<doelgroep_assignment_versions::Entity>(
-            &self.db, gemeente, id, page,
-        )
-        .await?;
-        let mut codes = codes_of(&self.db, &page.items).await?;
-        page.try_map(|row| assignment_record(row, &mut codes))
+        let txn = begin_read(&self.db, gemeente).await?;
+        assignment_as_of(&txn, gemeente, client_id, id, page.horizon).await?;
+        let page =
+            versions::history::<doelgroep_assignment_versions::Entity>(&txn, gemeente, id, page)
+                .await?;
+        let mut codes = codes_of(&txn, &page.items).await?;
+        let result = page.try_map(|row| assignment_record(row, &mut codes))?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

@@ -18,10 +18,14 @@ mod spine;
 pub mod trajectories;
 mod versions;
 
+use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use migration::MigratorTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqlErr, Statement, TransactionTrait,
+};
 use std::time::Duration;
 
 pub use clock::now;
@@ -147,6 +151,37 @@ fn latest_as_of(table: &str, horizon: RecordedAt) -> Expr {
     latest_as_of_in(table, table, horizon)
 }
 
+/// Tells PostgreSQL's row-level security whose data this transaction works
+/// on (`SET LOCAL clientvolg.gemeente`): the second wall behind the
+/// gemeente every query names. It ends with the transaction, so a pooled
+/// connection never carries it to the next caller. SQLite has no such
+/// policies.
+pub(crate) async fn set_tenant(
+    txn: &DatabaseTransaction,
+    gemeente: &GemeenteCode,
+) -> StoreResult<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('clientvolg.gemeente', $1, true)",
+            [gemeente.as_str().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Starts a transaction that reads `gemeente`'s data. Reads run in a
+/// transaction so that the tenant setting holds for them and ends with them.
+pub(crate) async fn begin_read(
+    db: &DatabaseConnection,
+    gemeente: &GemeenteCode,
+) -> StoreResult<DatabaseTransaction> {
+    let txn = db.begin().await?;
+    set_tenant(&txn, gemeente).await?;
+    Ok(txn)
+}
+
 /// The database behind the service.
 #[derive(Clone)]
 pub struct Store {
@@ -171,6 +206,7 @@ impl Store {
         }
         let db = Database::connect(options).await?;
         migration::Migrator::up(&db, None).await?;
+        warn_if_tenant_wall_is_down(&db).await?;
         Ok(Store { db })
     }
 
@@ -183,6 +219,36 @@ impl Store {
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
+}
+
+/// Superusers and roles with BYPASSRLS pass PostgreSQL's row-level security:
+/// the service still names the gemeente in every query, but the second wall
+/// is down. Say so loudly rather than refuse, so that a developer's
+/// `postgres` login still works.
+async fn warn_if_tenant_wall_is_down(db: &DatabaseConnection) -> StoreResult<()> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles \
+             WHERE rolname = current_user",
+        ))
+        .await?;
+    if let Some(row) = row {
+        let user: String = row.try_get_by_index(0)?;
+        let bypasses: bool = row.try_get_by_index(1)?;
+        if bypasses {
+            tracing::warn!(
+                role = %user,
+                "connected to PostgreSQL as a superuser or a role with BYPASSRLS: row-level \
+                 security between gemeenten does not apply; run the service as an ordinary role \
+                 (docs/security.md)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// SQLite creates the file (with `mode=rwc`) but not its folder.

@@ -73,6 +73,7 @@ impl Store {
             outcome: record.outcome.clone(),
         });
         let txn = self.db.begin().await?;
+        super::set_tenant(&txn, &record.gemeente).await?;
         processing_log::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
@@ -101,6 +102,7 @@ impl Store {
         page: LogPageRequest,
     ) -> StoreResult<LogPage> {
         use processing_log::Column as C;
+        let txn = super::begin_read(&self.db, gemeente).await?;
         let mut query = processing_log::Entity::find()
             .filter(C::Gemeente.eq(gemeente.as_str()))
             .filter(C::StartedAt.lt(page.until));
@@ -141,7 +143,7 @@ impl Store {
             .order_by_asc(C::StartedAt)
             .order_by_asc(C::Id)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
         let next = (rows.len() as u64 > page.size).then(|| {
             rows.truncate(page.size as usize);
@@ -156,7 +158,7 @@ impl Store {
             let links = processing_log_clients::Entity::find()
                 .filter(processing_log_clients::Column::LogId.is_in(rows.iter().map(|row| row.id)))
                 .order_by_asc(processing_log_clients::Column::ClientId)
-                .all(&self.db)
+                .all(&txn)
                 .await?;
             for link in links {
                 clients.entry(link.log_id).or_default().push(link.client_id);
@@ -169,6 +171,7 @@ impl Store {
                 record_from_row(row, concerned)
             })
             .collect::<StoreResult<_>>()?;
+        txn.commit().await?;
         Ok(LogPage { records, next })
     }
 }

@@ -13,7 +13,9 @@ use super::spine::{Spine, version_row};
 use super::trajectories::{
     StoredEnding, TrajectoryRecord, append_reported_lifecycle, records_of, trajectory_as_of,
 };
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::RuleViolation;
 use crate::domain::classification::{Classification, ClassificationValue};
 use crate::domain::dates::{DateSpan, Quarter};
@@ -120,7 +122,7 @@ impl Store {
         change: &Change,
         today: NaiveDate,
     ) -> StoreResult<Vec<ItemOutcome>> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, scope.gemeente).await?;
         let own_providers = provider_ids(&txn, scope, versions::LATEST).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
@@ -152,9 +154,12 @@ impl Store {
         quarter: Quarter,
         horizon: RecordedAt,
     ) -> StoreResult<ProgressReportRecord> {
-        report_as_of(&self.db, gemeente, trajectory_id, quarter, horizon)
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = report_as_of(&txn, gemeente, trajectory_id, quarter, horizon)
             .await?
-            .ok_or(StoreError::NotFound("progress report"))
+            .ok_or(StoreError::NotFound("progress report"))?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// A trajectory's reports as known at the page's horizon, by quarter.
@@ -164,7 +169,8 @@ impl Store {
         trajectory_id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<ProgressReportRecord>> {
-        trajectory_as_of(&self.db, gemeente, trajectory_id, page.horizon).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
+        trajectory_as_of(&txn, gemeente, trajectory_id, page.horizon).await?;
         let rows = progress_report_versions::Entity::find()
             .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
             .filter(progress_report_versions::Column::TrajectoryId.eq(trajectory_id))
@@ -172,9 +178,11 @@ impl Store {
             .order_by_asc(progress_report_versions::Column::Quarter)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(report_record)
+        let result = Page::from_rows(rows, page).try_map(report_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn progress_report_versions(
@@ -184,12 +192,16 @@ impl Store {
         quarter: Quarter,
         page: PageRequest,
     ) -> StoreResult<Page<ProgressReportRecord>> {
-        let current = self
-            .progress_report(gemeente, trajectory_id, quarter, page.horizon)
-            .await?;
-        versions::history::<progress_report_versions::Entity>(&self.db, gemeente, current.id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        let current = report_as_of(&txn, gemeente, trajectory_id, quarter, page.horizon)
             .await?
-            .try_map(report_record)
+            .ok_or(StoreError::NotFound("progress report"))?;
+        let result =
+            versions::history::<progress_report_versions::Entity>(&txn, gemeente, current.id, page)
+                .await?
+                .try_map(report_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Is the trajectory under a contract of this provider (as known at
@@ -200,12 +212,15 @@ impl Store {
         trajectory_id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<bool> {
-        let own = provider_ids(&self.db, scope, horizon).await?;
-        match trajectory_as_of(&self.db, scope.gemeente, trajectory_id, horizon).await {
+        let txn = begin_read(&self.db, scope.gemeente).await?;
+        let own = provider_ids(&txn, scope, horizon).await?;
+        let result = match trajectory_as_of(&txn, scope.gemeente, trajectory_id, horizon).await {
             Ok(trajectory) => Ok(trajectory.provider_id.is_some_and(|id| own.contains(&id))),
             Err(StoreError::NotFound(_)) => Ok(false),
             Err(err) => Err(err),
-        }
+        }?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Records a casemanager's answer to the phase advice as a new version
@@ -221,7 +236,7 @@ impl Store {
         change: &Change,
     ) -> StoreResult<ProgressReportRecord> {
         let (accept, comment, valid_from) = response;
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = report_as_of(&txn, gemeente, trajectory_id, quarter, versions::LATEST)
             .await?
             .ok_or(StoreError::NotFound("progress report"))?;
@@ -304,6 +319,7 @@ impl Store {
     ) -> StoreResult<Vec<OverdueReport>> {
         use super::entities::trajectory_versions::{Column, Entity};
         let horizon = self.horizon(None).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
         let mut query = Entity::find()
             .filter(Column::Gemeente.eq(gemeente.as_str()))
             .filter(Column::ContractId.is_not_null())
@@ -317,7 +333,7 @@ impl Store {
         if let Some(casemanager) = &filter.casemanager {
             query = query.filter(Column::Casemanager.eq(casemanager.as_str()));
         }
-        let trajectories = query.order_by_asc(Column::Id).all(&self.db).await?;
+        let trajectories = query.order_by_asc(Column::Id).all(&txn).await?;
         let ids: Vec<Uuid> = trajectories.iter().map(|t| t.id).collect();
         let mut received: HashMap<(Uuid, String), i64> = HashMap::new();
         for chunk in ids.chunks(500) {
@@ -325,7 +341,7 @@ impl Store {
                 .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
                 .filter(progress_report_versions::Column::TrajectoryId.is_in(chunk.to_vec()))
                 .filter(progress_report_versions::Column::Version.eq(1))
-                .all(&self.db)
+                .all(&txn)
                 .await?;
             for report in reports {
                 received.insert((report.trajectory_id, report.quarter), report.received_at);
@@ -340,7 +356,7 @@ impl Store {
             let days = match due_days.get(&contract_id) {
                 Some(days) => *days,
                 None => {
-                    let days = contract_as_of(&self.db, gemeente, contract_id, horizon)
+                    let days = contract_as_of(&txn, gemeente, contract_id, horizon)
                         .await?
                         .terms
                         .report_due_days;
@@ -374,6 +390,7 @@ impl Store {
                 }
             }
         }
+        txn.commit().await?;
         Ok(overdue)
     }
 
@@ -384,8 +401,9 @@ impl Store {
         scope: &ProviderScope<'_>,
         page: PageRequest,
     ) -> StoreResult<Page<AssignedTrajectory>> {
+        let txn = begin_read(&self.db, scope.gemeente).await?;
         use super::entities::trajectory_versions::{Column, Entity};
-        let own: Vec<Uuid> = provider_ids(&self.db, scope, page.horizon)
+        let own: Vec<Uuid> = provider_ids(&txn, scope, page.horizon)
             .await?
             .into_iter()
             .collect();
@@ -397,17 +415,17 @@ impl Store {
             .order_by_asc(Column::Id)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
         let horizon = page.horizon;
         let client_ids: Vec<Uuid> = rows.iter().map(|row| row.client_id).collect();
-        let page = records_of(&self.db, Page::from_rows(rows, page)).await?;
+        let page = records_of(&txn, Page::from_rows(rows, page)).await?;
         // The clients' names, in one query.
         let names: HashMap<Uuid, String> = client_versions::Entity::find()
             .filter(client_versions::Column::Gemeente.eq(scope.gemeente.as_str()))
             .filter(client_versions::Column::Id.is_in(client_ids))
             .filter(latest_as_of("client_versions", horizon))
-            .all(&self.db)
+            .all(&txn)
             .await?
             .into_iter()
             .map(|client| {
@@ -434,6 +452,7 @@ impl Store {
                 })
             })
             .collect::<StoreResult<_>>()?;
+        txn.commit().await?;
         Ok(Page {
             items,
             next: page.next,

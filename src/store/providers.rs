@@ -3,7 +3,9 @@
 use super::clients::stale;
 use super::entities::provider_versions;
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::{Change, RecordedAt, Revision};
 use crate::domain::provider::{KvkNumber, ProviderDetails, ProviderKind, ProviderSize};
@@ -25,7 +27,7 @@ impl Store {
         details: ProviderDetails,
         change: &Change,
     ) -> StoreResult<ProviderRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         ensure_kvk_free(&txn, gemeente, &details.kvk_number, None).await?;
         let id = Uuid::now_v7();
         let row = provider_row(id, gemeente, &details, Spine::new(change, recorded_at, 1))?;
@@ -43,7 +45,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<ProviderRecord> {
-        provider_as_of(&self.db, gemeente, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = provider_as_of(&txn, gemeente, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn list_providers(
@@ -51,6 +56,7 @@ impl Store {
         gemeente: &GemeenteCode,
         page: PageRequest,
     ) -> StoreResult<Page<ProviderRecord>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         let rows = provider_versions::Entity::find()
             .filter(provider_versions::Column::Gemeente.eq(gemeente.as_str()))
             .filter(latest_as_of("provider_versions", page.horizon))
@@ -58,9 +64,11 @@ impl Store {
             .order_by_asc(provider_versions::Column::Id)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(provider_record)
+        let result = Page::from_rows(rows, page).try_map(provider_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn update_provider(
@@ -71,7 +79,7 @@ impl Store {
         change: &Change,
         change_details: impl FnOnce(ProviderDetails) -> ProviderDetails,
     ) -> StoreResult<ProviderRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = provider_as_of(&txn, gemeente, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -102,10 +110,13 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<ProviderRecord>> {
-        provider_as_of(&self.db, gemeente, id, page.horizon).await?;
-        versions::history::<provider_versions::Entity>(&self.db, gemeente, id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        provider_as_of(&txn, gemeente, id, page.horizon).await?;
+        let result = versions::history::<provider_versions::Entity>(&txn, gemeente, id, page)
             .await?
-            .try_map(provider_record)
+            .try_map(provider_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

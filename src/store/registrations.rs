@@ -3,7 +3,9 @@
 use super::clients::{ensure_client, stale};
 use super::entities::registration_versions;
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::dates::DateSpan;
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::{Change, RecordedAt, Revision};
@@ -27,7 +29,7 @@ impl Store {
         episode: Episode,
         change: &Change,
     ) -> StoreResult<RegistrationRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         ensure_client(&txn, gemeente, client_id, versions::LATEST).await?;
         ensure_no_overlap(&txn, gemeente, client_id, &episode, None).await?;
         let id = Uuid::now_v7();
@@ -53,7 +55,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<RegistrationRecord> {
-        registration_as_of(&self.db, gemeente, client_id, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = registration_as_of(&txn, gemeente, client_id, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// A client's episodes as known at the page's horizon, by start date.
@@ -63,13 +68,16 @@ impl Store {
         client_id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<RegistrationRecord>> {
-        ensure_client(&self.db, gemeente, client_id, page.horizon).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
+        ensure_client(&txn, gemeente, client_id, page.horizon).await?;
         let rows = episodes_query(gemeente, client_id, page.horizon)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        Page::from_rows(rows, page).try_map(registration_record)
+        let result = Page::from_rows(rows, page).try_map(registration_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     pub async fn update_registration(
@@ -81,7 +89,7 @@ impl Store {
         change: &Change,
         change_episode: impl FnOnce(Episode) -> Result<Episode, StoreError>,
     ) -> StoreResult<RegistrationRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = registration_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -109,10 +117,13 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<RegistrationRecord>> {
-        registration_as_of(&self.db, gemeente, client_id, id, page.horizon).await?;
-        versions::history::<registration_versions::Entity>(&self.db, gemeente, id, page)
+        let txn = begin_read(&self.db, gemeente).await?;
+        registration_as_of(&txn, gemeente, client_id, id, page.horizon).await?;
+        let result = versions::history::<registration_versions::Entity>(&txn, gemeente, id, page)
             .await?
-            .try_map(registration_record)
+            .try_map(registration_record)?;
+        txn.commit().await?;
+        Ok(result)
     }
 }
 

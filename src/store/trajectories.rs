@@ -11,7 +11,9 @@ use super::doelgroepen::assignment_on;
 use super::entities::{trajectory_lines, trajectory_versions};
 use super::registrations::registered_on;
 use super::spine::{Spine, version_row};
-use super::{Page, PageRequest, Store, StoreError, StoreResult, clock, latest_as_of, versions};
+use super::{
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+};
 use crate::domain::classification::{ClassificationValue, Scheme};
 use crate::domain::code::Code;
 use crate::domain::contract::PriceUnit;
@@ -88,7 +90,7 @@ impl Store {
         referral: Referral,
         change: &Change,
     ) -> StoreResult<TrajectoryRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         ensure_client(&txn, gemeente, referral.client_id, versions::LATEST).await?;
         let contract = match referral.contract_id {
             Some(id) => Some(contract_as_of(&txn, gemeente, id, versions::LATEST).await?),
@@ -141,7 +143,10 @@ impl Store {
         id: Uuid,
         horizon: RecordedAt,
     ) -> StoreResult<TrajectoryRecord> {
-        trajectory_as_of(&self.db, gemeente, id, horizon).await
+        let txn = begin_read(&self.db, gemeente).await?;
+        let result = trajectory_as_of(&txn, gemeente, id, horizon).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Trajectories as known at the page's horizon, by referral date. With
@@ -153,6 +158,7 @@ impl Store {
         filter: &TrajectoryFilter,
         page: PageRequest,
     ) -> StoreResult<Page<TrajectoryRecord>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         use trajectory_versions::Column;
         let mut query = trajectory_versions::Entity::find()
             .filter(Column::Gemeente.eq(gemeente.as_str()))
@@ -184,9 +190,11 @@ impl Store {
             .order_by_asc(Column::Id)
             .offset(page.offset)
             .limit(page.size + 1)
-            .all(&self.db)
+            .all(&txn)
             .await?;
-        records_of(&self.db, Page::from_rows(rows, page)).await
+        let result = records_of(&txn, Page::from_rows(rows, page)).await?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// Starts, ends or corrects a trajectory. The rules are checked for what
@@ -201,7 +209,7 @@ impl Store {
         change: &Change,
         step: TrajectoryChange,
     ) -> StoreResult<TrajectoryRecord> {
-        let (txn, recorded_at) = clock::begin_write(&self.db).await?;
+        let (txn, recorded_at) = clock::begin_write(&self.db, gemeente).await?;
         let current = trajectory_as_of(&txn, gemeente, id, versions::LATEST).await?;
         if current.revision.version != expected_version {
             return Err(stale(
@@ -295,11 +303,14 @@ impl Store {
         id: Uuid,
         page: PageRequest,
     ) -> StoreResult<Page<TrajectoryRecord>> {
-        trajectory_as_of(&self.db, gemeente, id, page.horizon).await?;
+        let txn = begin_read(&self.db, gemeente).await?;
+        trajectory_as_of(&txn, gemeente, id, page.horizon).await?;
         let page =
-            versions::history::<trajectory_versions::Entity>(&self.db, gemeente, id, page).await?;
-        let mut lines = lines_of(&self.db, &page.items).await?;
-        page.try_map(|row| trajectory_record(row, &mut lines))
+            versions::history::<trajectory_versions::Entity>(&txn, gemeente, id, page).await?;
+        let mut lines = lines_of(&txn, &page.items).await?;
+        let result = page.try_map(|row| trajectory_record(row, &mut lines))?;
+        txn.commit().await?;
+        Ok(result)
     }
 
     /// The clients the given trajectories of the gemeente belong to, for the
@@ -310,6 +321,7 @@ impl Store {
         gemeente: &GemeenteCode,
         ids: &[Uuid],
     ) -> StoreResult<Vec<Uuid>> {
+        let txn = begin_read(&self.db, gemeente).await?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -322,12 +334,13 @@ impl Store {
                 .filter(trajectory_versions::Column::Gemeente.eq(gemeente.as_str()))
                 .filter(trajectory_versions::Column::Id.is_in(chunk.iter().copied()))
                 .into_tuple()
-                .all(&self.db)
+                .all(&txn)
                 .await?;
             clients.extend(found);
         }
         clients.sort_unstable();
         clients.dedup();
+        txn.commit().await?;
         Ok(clients)
     }
 }

@@ -178,6 +178,32 @@ fn with_database(url: &str, db: &str) -> String {
     }
 }
 
+/// The ordinary role the server runs as in the PostgreSQL tests: not a
+/// superuser and without BYPASSRLS, the owner of each test database.
+pub const APP_ROLE: &str = "clientvolg_app";
+
+/// Creates `APP_ROLE` once per cluster; tests running in parallel may race
+/// to create it, and the loser's error is harmless.
+async fn ensure_app_role(admin: &DatabaseConnection) {
+    let sql = format!(
+        "DO $$ BEGIN \
+           CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}' NOSUPERUSER NOBYPASSRLS; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    );
+    admin
+        .execute_unprepared(&sql)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE ROLE {APP_ROLE}: {e}"));
+}
+
+/// Replaces the user (and password) of a PostgreSQL URL.
+fn with_user(url: &str, user: &str, password: &str) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let host = rest.find('@').map(|at| &rest[at + 1..]).unwrap_or(rest);
+    format!("{}{user}:{password}@{host}", &url[..scheme_end])
+}
+
 async fn connect_admin(url: &str) -> Result<DatabaseConnection, sea_orm::DbErr> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.connect_timeout(Duration::from_secs(5))
@@ -208,7 +234,12 @@ pub async fn raw_connection(url: &str) -> DatabaseConnection {
 pub struct TestApp {
     pub backend: Backend,
     pub addr: std::net::SocketAddr,
+    /// What the server connects with: on PostgreSQL an ordinary role, so that
+    /// row-level security applies to it as in production.
     pub database_url: String,
+    /// The same database as a superuser (on SQLite: the same URL), for SQL
+    /// that looks past the service, as a database administrator would.
+    pub admin_database_url: String,
     pub channel: Channel,
     pub tokens_file: PathBuf,
     /// Name of the PostgreSQL database to drop at the end (None for SQLite).
@@ -224,10 +255,11 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("tempdir");
     let tokens_file = write_tokens_file(dir.path());
 
-    let (database_url, pg_database) = match backend {
+    let (database_url, admin_database_url, pg_database) = match backend {
         Backend::Sqlite => {
             let path = dir.path().join("clientvolg.db");
-            (format!("sqlite://{}?mode=rwc", path.display()), None)
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            (url.clone(), url, None)
         }
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
@@ -251,13 +283,19 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
                     return None;
                 }
             };
+            ensure_app_role(&admin).await;
             let db = format!("clientvolg_test_{}", uuid::Uuid::new_v4().simple());
             admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{db}\""))
+                .execute_unprepared(&format!("CREATE DATABASE \"{db}\" OWNER {APP_ROLE}"))
                 .await
                 .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
             let _ = admin.close().await;
-            (with_database(&admin_url, &db), Some(db))
+            let admin_db_url = with_database(&admin_url, &db);
+            (
+                with_user(&admin_db_url, APP_ROLE, APP_ROLE),
+                admin_db_url,
+                Some(db),
+            )
         }
     };
 
@@ -294,6 +332,7 @@ pub async fn spawn_app(backend: Backend, test_name: &str) -> Option<TestApp> {
         backend,
         addr,
         database_url,
+        admin_database_url,
         channel,
         tokens_file,
         pg_database,
