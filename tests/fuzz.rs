@@ -1051,4 +1051,67 @@ async fn every_rpc_answers_garbage_cleanly(app: TestApp) {
     app.cleanup().await;
 }
 
-both_databases!(every_rpc_answers_garbage_cleanly);
+/// Every List RPC pages (AIP-158): a negative page size is refused naming
+/// `page_size`, the largest is served (clamped to the maximum). A new List
+/// RPC without a page size fails here.
+async fn every_list_bounds_its_page_size(app: TestApp) {
+    let schema = Schema::load();
+    let known = seed_data(&app).await;
+    let mut generator = Generator {
+        rng: Rng(seed()),
+        schema: &schema,
+        known: &known,
+        sane: true,
+        slips: false,
+    };
+    let mut lists = 0;
+    for (path, roles) in POLICY {
+        let method = path.rsplit('/').next().unwrap_or_default();
+        if !method.starts_with("List") {
+            continue;
+        }
+        lists += 1;
+        let input = &schema.methods[*path];
+        let descriptor = &schema.messages[input];
+        assert!(
+            descriptor.field.iter().any(|f| f.name() == "page_size"),
+            "{path} has no page_size"
+        );
+        // Only what addresses the list, and the page size.
+        let mut request = |page_size: i32| {
+            let mut out = Vec::new();
+            for field in &descriptor.field {
+                match field.name() {
+                    "parent" | "name" => {
+                        let value = generator.sane_string(input, field.name());
+                        length_delimited(&mut out, field.number(), value.as_bytes());
+                    }
+                    "page_size" => {
+                        key(&mut out, field.number(), 0);
+                        varint(&mut out, page_size as i64 as u64);
+                    }
+                    _ => {}
+                }
+            }
+            out
+        };
+        let (negative, largest) = (request(-1), request(i32::MAX));
+        let role = roles[0];
+        assert_invalid(
+            call(&app, path, role, negative)
+                .await
+                .map(tonic::Response::new),
+            "page_size",
+        );
+        call(&app, path, role, largest)
+            .await
+            .unwrap_or_else(|status| panic!("{path} with the largest page size: {status:?}"));
+    }
+    assert!(lists > 0);
+    app.cleanup().await;
+}
+
+both_databases!(
+    every_rpc_answers_garbage_cleanly,
+    every_list_bounds_its_page_size
+);
