@@ -2,7 +2,9 @@
 //! that is not a valid encoding of its message answers INVALID_ARGUMENT.
 //! tonic (following gRPC's status-code table) answers INTERNAL there; here a
 //! caller's mistake never becomes INTERNAL, which is kept for our own
-//! failures. `build.rs` puts this codec into the generated code.
+//! failures. `build.rs` puts this codec into the generated code, servers and
+//! clients alike; to a client, a response that does not decode would then
+//! also be INVALID_ARGUMENT.
 
 use prost::Message;
 use std::marker::PhantomData;

@@ -37,9 +37,7 @@ impl ApiError {
     pub fn required(field: &str) -> Self {
         ApiError::invalid(field, "is required")
     }
-}
 
-impl ApiError {
     /// Every text of the error cut to MESSAGE_MAX characters.
     fn bounded(self) -> Self {
         match self {
