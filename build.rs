@@ -30,6 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Undecodable requests answer INVALID_ARGUMENT, not INTERNAL.
+        .codec_path("crate::api::codec::EdgeCodec")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -34,6 +34,7 @@ use crate::tls::{TlsConfig, TlsError};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
@@ -42,6 +43,9 @@ use tonic::transport::Server;
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Bulk submissions of kwartaalrapportages (up to 10,000 items) get more.
 pub const MAX_BATCH_MESSAGE_BYTES: usize = 32 * 1024 * 1024;
+/// How long one request may take when `Config::request_timeout` is unset.
+/// A client's shorter `grpc-timeout` wins.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Default)]
 pub struct Config {
@@ -54,6 +58,9 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     /// Without it the port speaks plaintext.
     pub tls: Option<TlsConfig>,
+    /// The longest a request may run before it is cut off (CANCELLED, and
+    /// its transaction rolled back); `None` means DEFAULT_REQUEST_TIMEOUT.
+    pub request_timeout: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +132,8 @@ impl Application {
                 }
                 Server::builder()
             }
-        };
+        }
+        .timeout(config.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT));
         let store = Store::open(&config.database_url).await?;
         Ok(Application {
             listener,

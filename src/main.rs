@@ -137,6 +137,10 @@ struct Serve {
     jwt: Jwt,
     #[command(flatten)]
     tls: Tls,
+    /// The longest one request may run, in seconds; a client's shorter
+    /// deadline (grpc-timeout) wins.
+    #[arg(long, env = "CLIENTVOLG_REQUEST_TIMEOUT", value_name = "SECONDS", default_value_t = clientvolg::app::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
 }
 
 #[derive(Subcommand)]
@@ -236,6 +240,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 tokens,
                 jwt,
                 tls,
+                request_timeout,
             } = *serve;
             let listener = tokio::net::TcpListener::bind(listen).await?;
             let config = Config {
@@ -243,6 +248,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 tokens_file: tokens,
                 jwt: jwt.config(),
                 tls: tls.config(),
+                request_timeout: Some(std::time::Duration::from_secs(request_timeout)),
             };
             Application::build(config, listener)
                 .await?

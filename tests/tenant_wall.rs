@@ -105,7 +105,10 @@ mod tests {
             .into_iter()
             .filter(|t| !SHARED_TABLES.contains(&t.as_str()))
             .collect();
-        assert!(expected.len() >= 14, "the schema has its tables: {expected:?}");
+        assert!(
+            expected.len() >= 14,
+            "the schema has its tables: {expected:?}"
+        );
         assert_eq!(walled, expected);
 
         // The service's role is an ordinary one, or the wall would not hold.
@@ -183,7 +186,10 @@ mod tests {
             0,
             "asking for another gemeente by name finds nothing"
         );
-        assert_eq!(count(&txn, "SELECT COUNT(*) FROM trajectory_lines").await, 0);
+        assert_eq!(
+            count(&txn, "SELECT COUNT(*) FROM trajectory_lines").await,
+            0
+        );
         let foreign = txn
             .execute_unprepared(
                 "INSERT INTO progress_report_submissions (gemeente, provider_kvk, idempotency_key, \

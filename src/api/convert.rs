@@ -189,7 +189,13 @@ pub async fn page_request(
         .and_then(|rest| rest.split_once('.'))
         .ok_or_else(bad)?;
     let horizon = horizon.parse::<i64>().map_err(|_| bad())?;
-    let offset = offset.parse::<u64>().map_err(|_| bad())?;
+    // Beyond i64::MAX an offset fits neither the databases' OFFSET nor the
+    // next page's offset arithmetic; no listing is that long.
+    let offset = offset
+        .parse::<u64>()
+        .ok()
+        .filter(|offset| i64::try_from(*offset).is_ok())
+        .ok_or_else(bad)?;
     if horizon < 0 || RecordedAt::from_micros(horizon) > crate::store::now() {
         return Err(bad());
     }

@@ -37,6 +37,25 @@ impl ApiError {
     pub fn required(field: &str) -> Self {
         ApiError::invalid(field, "is required")
     }
+
+    /// Every text of the error cut to MESSAGE_MAX characters.
+    fn bounded(self) -> Self {
+        match self {
+            ApiError::InvalidArgument { field, description } => ApiError::InvalidArgument {
+                field: bounded(field),
+                description: bounded(description),
+            },
+            ApiError::PermissionDenied(m) => ApiError::PermissionDenied(bounded(m)),
+            ApiError::NotFound(m) => ApiError::NotFound(bounded(m)),
+            ApiError::AlreadyExists(m) => ApiError::AlreadyExists(bounded(m)),
+            ApiError::Aborted(m) => ApiError::Aborted(bounded(m)),
+            ApiError::FailedPrecondition { rule, message } => ApiError::FailedPrecondition {
+                rule,
+                message: bounded(message),
+            },
+            internal @ ApiError::Internal(_) => internal,
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -56,9 +75,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The most characters of a message or description a status carries.
+/// Descriptions quote the caller's input (`"…" is not a valid id`); the
+/// status travels in HTTP/2 headers, and an unbounded quote could make them
+/// larger than the peer accepts, breaking the answer instead of carrying it.
+const MESSAGE_MAX: usize = 300;
+
+fn bounded(mut text: String) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(MESSAGE_MAX) {
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 impl From<ApiError> for Status {
     fn from(err: ApiError) -> Self {
-        match err {
+        match err.bounded() {
             ApiError::InvalidArgument { field, description } => Status::with_error_details(
                 Code::InvalidArgument,
                 format!("{field}: {description}"),
@@ -89,3 +122,21 @@ impl From<StoreError> for Status {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_quotes_are_cut() {
+        let status = Status::from(ApiError::invalid(
+            "name",
+            format!("{:?} is not a valid id", "é".repeat(10_000)),
+        ));
+        let chars = status.message().chars().count();
+        assert!(chars <= "name: ".len() + MESSAGE_MAX + 1, "{chars}");
+        assert!(status.message().ends_with('…'));
+        let short = Status::from(ApiError::NotFound("client not found".into()));
+        assert_eq!(short.message(), "client not found");
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod classifications;
 pub mod clients;
+pub mod codec;
 pub mod contracts;
 pub mod convert;
 pub mod doelgroepen;

@@ -8,6 +8,7 @@ pub mod layer;
 pub mod policy;
 pub mod tokens;
 
+use crate::domain::client::SUBJECT_MAX;
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::provider::KvkNumber;
 use std::sync::Arc;
@@ -68,6 +69,12 @@ impl Principal {
     ) -> Result<Principal, String> {
         if subject.trim().is_empty() {
             return Err("subject is required".into());
+        }
+        // The subject is written as `actor` into every version a caller
+        // records, a column of at most SUBJECT_MAX characters: a longer one
+        // would fail every write in the database instead of at the door.
+        if subject.chars().count() > SUBJECT_MAX {
+            return Err(format!("subject is longer than {SUBJECT_MAX} characters"));
         }
         let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
         let gemeente = GemeenteCode::parse(gemeente).map_err(|e| e.to_string())?;

@@ -119,6 +119,14 @@ mod tests {
         assert!(TokenFile::parse(&entry("provider", "0363", "")).is_err());
         assert!(TokenFile::parse(&entry("provider", "0363", "provider = \"12345678\"")).is_ok());
         assert!(TokenFile::parse(&entry("casemanager", "0363", "colour = \"red\"")).is_err());
+        let subject = |length: usize| {
+            format!(
+                "[[token]]\ntoken = \"long-enough\"\nsubject = \"{}\"\nrole = \"casemanager\"\ngemeente = \"0363\"\n",
+                "s".repeat(length)
+            )
+        };
+        assert!(TokenFile::parse(&subject(100)).is_ok());
+        assert!(TokenFile::parse(&subject(101)).is_err());
         let twice = format!(
             "{}\n{}",
             entry("casemanager", "0363", ""),

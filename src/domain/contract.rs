@@ -16,6 +16,14 @@ use std::collections::BTreeSet;
 /// An amount in euro cents.
 pub type Cents = i64;
 
+/// The most products one contract may hold. Real contracts have a handful;
+/// the bound keeps one request from making the server check and store
+/// thousands.
+pub const PRODUCTS_MAX: usize = 50;
+/// The most dated prices one product may hold (a new price a quarter for 25
+/// years).
+pub const PRICES_MAX: usize = 100;
+
 /// What a price is paid per.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PriceUnit {
@@ -112,6 +120,11 @@ impl Product {
         if prices.is_empty() {
             return Err(Invalid::new(format!(
                 "product {code} needs at least one price"
+            )));
+        }
+        if prices.len() > PRICES_MAX {
+            return Err(Invalid::new(format!(
+                "product {code} has more than {PRICES_MAX} prices"
             )));
         }
         if let Some(price) = prices.iter().find(|p| p.cents < 0) {
@@ -224,6 +237,12 @@ impl ContractTerms {
             return Err((
                 "contract.end_date",
                 Invalid::new("a contract has an end date"),
+            ));
+        }
+        if self.products.len() > PRODUCTS_MAX {
+            return Err((
+                "contract.products",
+                Invalid::new(format!("at most {PRODUCTS_MAX} products are allowed")),
             ));
         }
         let mut codes = BTreeSet::new();
@@ -363,6 +382,28 @@ mod tests {
             2
         ];
         assert!(make(twice).is_err());
+        let daily = |n: u64| {
+            (0..n)
+                .map(|i| DatedPrice {
+                    valid_from: d(2025, 1, 1) + chrono::Days::new(i),
+                    cents: 1,
+                })
+                .collect()
+        };
+        assert!(make(daily(PRICES_MAX as u64)).is_ok());
+        assert!(make(daily(PRICES_MAX as u64 + 1)).is_err());
+    }
+
+    #[test]
+    fn a_contract_holds_a_bounded_number_of_products() {
+        let products = |n: usize| {
+            (0..n)
+                .map(|i| product(&format!("P{i}"), &[(d(2025, 1, 1), 100)]))
+                .collect()
+        };
+        assert!(terms(products(PRODUCTS_MAX)).check().is_ok());
+        let (field, _) = terms(products(PRODUCTS_MAX + 1)).check().unwrap_err();
+        assert_eq!(field, "contract.products");
     }
 
     #[test]

@@ -11,9 +11,18 @@ pub type DoelgroepCode = Code;
 /// A client's doelgroepen from one date on: a set, sorted, possibly empty.
 pub type DoelgroepSet = BTreeSet<DoelgroepCode>;
 
+/// The most doelgroepen one set may hold: far more than any gemeente
+/// defines, and it bounds what one request can make the server check.
+pub const DOELGROEPEN_MAX: usize = 50;
+
 /// Parses a list of codes into a set; a code given twice is refused, since
 /// it usually means the caller meant another code.
 pub fn doelgroep_set(raw: &[String]) -> Result<DoelgroepSet, Invalid> {
+    if raw.len() > DOELGROEPEN_MAX {
+        return Err(Invalid::new(format!(
+            "at most {DOELGROEPEN_MAX} doelgroepen are allowed"
+        )));
+    }
     let mut set = DoelgroepSet::new();
     for code in raw {
         if !set.insert(DoelgroepCode::parse(code)?) {
@@ -34,5 +43,8 @@ mod tests {
         assert_eq!(codes, ["JONGEREN", "STATUSHOUDERS"]);
         assert!(doelgroep_set(&["A".into(), "A".into()]).is_err());
         assert!(doelgroep_set(&[]).unwrap().is_empty());
+        let many: Vec<String> = (0..=DOELGROEPEN_MAX).map(|i| format!("D{i}")).collect();
+        assert!(doelgroep_set(&many[1..]).is_ok());
+        assert!(doelgroep_set(&many).is_err());
     }
 }
