@@ -424,7 +424,9 @@ fn plan_client(random: &mut Random, seed: u64, n: u64, setup: &Setup) -> ClientP
             .unwrap_or_default(),
     };
     let mut trajectories = Vec::new();
-    for _ in 0..random.below(5) {
+    // 0 to 6 referrals: about 2.6 trajectories per client once the rules
+    // have refused some, the scale of the report benchmark.
+    for _ in 0..random.below(7) {
         let contract_index = random.below(setup.contracts.len() as u64) as usize;
         let fits = match setup.contracts[contract_index].group {
             0 => matches!(fase, Fase::Fase1 | Fase::Fase2),
