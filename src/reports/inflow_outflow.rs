@@ -1,8 +1,11 @@
 //! The MOSA-style in- and outflow report (docs/reports.md): tables 1–8, per
-//! reïntegratiebedrijf and per contract, and duurzaamheid. Each count is one
-//! query over the snapshot of the history at the report's transaction time.
+//! reïntegratiebedrijf and per contract, and duurzaamheid. The snapshot of
+//! the history at the report's transaction time is materialised once, in
+//! the report's read transaction; each count is a query over it.
 
-use super::sql::{a, col, constants, cte, grouped, numbers, snapshots, with};
+use super::sql::{
+    Reach, a, col, constants, cte, grouped, materialise_snapshots, numbers, read_transaction, with,
+};
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
 use crate::domain::registration::RegistrationKind;
@@ -285,11 +288,10 @@ fn evaluated(column: &str, request: &ReportRequest) -> Vec<CommonTableExpression
     ]
 }
 
-/// The common table expressions every evaluated query starts with.
+/// The common table expressions every query starts with (the snapshots
+/// are temporary tables by then).
 fn base(request: &ReportRequest) -> Vec<CommonTableExpression> {
-    let mut ctes = snapshots(&request.gemeente, request.horizon);
-    ctes.push(calendar(request));
-    ctes
+    vec![calendar(request)]
 }
 
 fn count_by(group: Expr) -> SelectStatement {
@@ -379,108 +381,124 @@ impl Store {
         &self,
         request: &ReportRequest,
     ) -> StoreResult<InflowOutflowReport> {
-        let db = self.connection();
-        let mut counts = Vec::with_capacity(COLUMNS.len());
-        for column in COLUMNS {
-            counts.push(column_counts(db, column, request).await?);
-        }
-        let row = |label: &str, get: &dyn Fn(&ColumnCounts) -> i64| Row {
-            label: label.to_owned(),
-            values: counts.iter().map(|c| Value::Count(get(c))).collect(),
-        };
-        let keyed = |label: &str,
-                     key: Option<&str>,
-                     pick: fn(&ColumnCounts) -> &HashMap<Option<String>, i64>| {
-            let key = key.map(str::to_owned);
-            row(label, &move |c: &ColumnCounts| {
-                pick(c).get(&key).copied().unwrap_or(0)
-            })
-        };
-        let columns = COLUMNS.to_vec();
-        let doelgroepen = doelgroep_codes(db, request).await?;
-        let mut tables = vec![
-            bijstandsvolume(db, request).await?,
-            in_uitstroom(db, request).await?,
-        ];
-        tables.push(Table {
-            name: "3_trajectgegevens_totaal",
-            title: "Trajectgegevens totaal",
-            columns: columns.clone(),
-            rows: vec![
-                row("totaal", &|c| c.total),
-                row("waarvan bijstand", &|c| c.bijstand),
-            ],
-        });
-        let mut doelgroep_rows: Vec<Row> = doelgroepen
-            .iter()
-            .map(|code| keyed(code, Some(code), |c| &c.by_doelgroep))
-            .collect();
-        doelgroep_rows.push(keyed(NO_DOELGROEP, None, |c| &c.by_doelgroep));
-        tables.push(Table {
-            name: "4_doelgroepen",
-            title: "Doelgroepen",
-            columns: columns.clone(),
-            rows: doelgroep_rows,
-        });
-        let mut kind_rows: Vec<Row> = RegistrationKind::ALL
-            .iter()
-            .map(|k| keyed(k.as_str(), Some(k.as_str()), |c| &c.by_kind))
-            .collect();
-        kind_rows.push(keyed(NO_REGISTRATION, None, |c| &c.by_kind));
-        tables.push(Table {
-            name: "5_uitkeringssoort",
-            title: "Uitkeringssoort",
-            columns: columns.clone(),
-            rows: kind_rows,
-        });
-        let fase_rows = FASE_ROWS
-            .iter()
-            .map(|f| keyed(f, (*f != "NIET_INGEDEELD").then_some(*f), |c| &c.by_fase))
-            .collect();
-        tables.push(Table {
-            name: "6_fasering",
-            title: "Fasering",
-            columns: columns.clone(),
-            rows: fase_rows,
-        });
-        let mut duration_rows: Vec<Row> = request
-            .duration_edges
-            .labels("y")
-            .iter()
-            .enumerate()
-            .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_duration))
-            .collect();
-        duration_rows.push(keyed(UNKNOWN_DURATION, Some("-1"), |c| &c.by_duration));
-        tables.push(Table {
-            name: "7_inschrijvingsduur",
-            title: "Inschrijvingsduur",
-            columns: columns.clone(),
-            rows: duration_rows,
-        });
-        let age_rows = request
-            .age_edges
-            .labels("")
-            .iter()
-            .enumerate()
-            .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_age))
-            .collect();
-        tables.push(Table {
-            name: "8_leeftijd",
-            title: "Leeftijd",
-            columns,
-            rows: age_rows,
-        });
-        tables.push(per_trajectory_owner(db, request, "provider_id").await?);
-        tables.push(per_trajectory_owner(db, request, "contract_id").await?);
-        tables.push(duurzaamheid(db, request, counts[4].total).await?);
-        Ok(InflowOutflowReport {
-            gemeente: request.gemeente.to_string(),
+        let txn = read_transaction(self).await?;
+        let reach = Reach {
             period_start: request.period_start,
             period_end: request.period_end,
-            as_of: request.horizon.to_datetime(),
-            tables,
-        })
+            last_episode_start: request.period_end + chrono::Days::new(DUURZAAMHEID_DAYS),
+        };
+        materialise_snapshots(&txn, &request.gemeente, request.horizon, &reach).await?;
+        let report = counted(&txn, request).await;
+        txn.rollback().await?;
+        report
     }
+}
+
+/// The whole report, counted over the materialised snapshots.
+async fn counted(
+    db: &impl ConnectionTrait,
+    request: &ReportRequest,
+) -> StoreResult<InflowOutflowReport> {
+    let mut counts = Vec::with_capacity(COLUMNS.len());
+    for column in COLUMNS {
+        counts.push(column_counts(db, column, request).await?);
+    }
+    let row = |label: &str, get: &dyn Fn(&ColumnCounts) -> i64| Row {
+        label: label.to_owned(),
+        values: counts.iter().map(|c| Value::Count(get(c))).collect(),
+    };
+    let keyed = |label: &str,
+                 key: Option<&str>,
+                 pick: fn(&ColumnCounts) -> &HashMap<Option<String>, i64>| {
+        let key = key.map(str::to_owned);
+        row(label, &move |c: &ColumnCounts| {
+            pick(c).get(&key).copied().unwrap_or(0)
+        })
+    };
+    let columns = COLUMNS.to_vec();
+    let doelgroepen = doelgroep_codes(db, request).await?;
+    let mut tables = vec![
+        bijstandsvolume(db, request).await?,
+        in_uitstroom(db, request).await?,
+    ];
+    tables.push(Table {
+        name: "3_trajectgegevens_totaal",
+        title: "Trajectgegevens totaal",
+        columns: columns.clone(),
+        rows: vec![
+            row("totaal", &|c| c.total),
+            row("waarvan bijstand", &|c| c.bijstand),
+        ],
+    });
+    let mut doelgroep_rows: Vec<Row> = doelgroepen
+        .iter()
+        .map(|code| keyed(code, Some(code), |c| &c.by_doelgroep))
+        .collect();
+    doelgroep_rows.push(keyed(NO_DOELGROEP, None, |c| &c.by_doelgroep));
+    tables.push(Table {
+        name: "4_doelgroepen",
+        title: "Doelgroepen",
+        columns: columns.clone(),
+        rows: doelgroep_rows,
+    });
+    let mut kind_rows: Vec<Row> = RegistrationKind::ALL
+        .iter()
+        .map(|k| keyed(k.as_str(), Some(k.as_str()), |c| &c.by_kind))
+        .collect();
+    kind_rows.push(keyed(NO_REGISTRATION, None, |c| &c.by_kind));
+    tables.push(Table {
+        name: "5_uitkeringssoort",
+        title: "Uitkeringssoort",
+        columns: columns.clone(),
+        rows: kind_rows,
+    });
+    let fase_rows = FASE_ROWS
+        .iter()
+        .map(|f| keyed(f, (*f != "NIET_INGEDEELD").then_some(*f), |c| &c.by_fase))
+        .collect();
+    tables.push(Table {
+        name: "6_fasering",
+        title: "Fasering",
+        columns: columns.clone(),
+        rows: fase_rows,
+    });
+    let mut duration_rows: Vec<Row> = request
+        .duration_edges
+        .labels("y")
+        .iter()
+        .enumerate()
+        .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_duration))
+        .collect();
+    duration_rows.push(keyed(UNKNOWN_DURATION, Some("-1"), |c| &c.by_duration));
+    tables.push(Table {
+        name: "7_inschrijvingsduur",
+        title: "Inschrijvingsduur",
+        columns: columns.clone(),
+        rows: duration_rows,
+    });
+    let age_rows = request
+        .age_edges
+        .labels("")
+        .iter()
+        .enumerate()
+        .map(|(i, label)| keyed(label, Some(&i.to_string()), |c| &c.by_age))
+        .collect();
+    tables.push(Table {
+        name: "8_leeftijd",
+        title: "Leeftijd",
+        columns,
+        rows: age_rows,
+    });
+    tables.push(per_trajectory_owner(db, request, "provider_id").await?);
+    tables.push(per_trajectory_owner(db, request, "contract_id").await?);
+    tables.push(duurzaamheid(db, request, counts[4].total).await?);
+    Ok(InflowOutflowReport {
+        gemeente: request.gemeente.to_string(),
+        period_start: request.period_start,
+        period_end: request.period_end,
+        as_of: request.horizon.to_datetime(),
+        tables,
+    })
 }
 
 /// The doelgroep codes the gemeente had defined at the report's time.
@@ -517,12 +535,7 @@ async fn bijstandsvolume(db: &impl ConnectionTrait, request: &ReportRequest) -> 
         .from(a("ep"))
         .and_where(bijstand_episode("ep"))
         .to_owned();
-    let values = numbers(
-        db,
-        &with(snapshots(&request.gemeente, request.horizon), query),
-        2,
-    )
-    .await?;
+    let values = numbers(db, &with(base(request), query), 2).await?;
     Ok(Table {
         name: "1_bijstandsvolume",
         title: "Bijstandsvolume",
@@ -583,10 +596,7 @@ async fn per_trajectory_owner(
         .and_where(ended.clone())
         .to_owned();
     let first_start: Option<NaiveDate> = db
-        .query_one(&with(
-            snapshots(&request.gemeente, request.horizon),
-            first_start,
-        ))
+        .query_one(&with(base(request), first_start))
         .await?
         .and_then(|row| row.try_get_by_index::<Option<NaiveDate>>(0).ok().flatten());
     let from = Ord::min(
@@ -683,7 +693,7 @@ async fn per_trajectory_owner(
         )
         .group_by_col((a("tr"), a(key)))
         .to_owned();
-    let mut ctes = snapshots(&request.gemeente, request.horizon);
+    let mut ctes = base(request);
     ctes.push(days);
     ctes.push(cte("cost", cost));
     let rows = db.query_all(&with(ctes, query)).await?;
