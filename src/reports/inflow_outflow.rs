@@ -4,7 +4,7 @@
 //! the report's read transaction; each count is a query over it.
 
 use super::sql::{
-    Reach, a, col, constants, cte, grouped, materialise_snapshots, numbers, read_transaction, with,
+    Reach, a, col, constants, cte, materialise_snapshots, numbers, read_transaction, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
@@ -14,7 +14,7 @@ use crate::store::entities::{doelgroep_versions, provider_versions};
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, Func, JoinType, Order, Query, SelectStatement,
+    CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType,
     Value as SqlValue,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -125,77 +125,99 @@ fn calendar(request: &ReportRequest) -> CommonTableExpression {
     constants("cal", &names, rows)
 }
 
-/// For a column, one row per client: (client_id, d) where d is the latest
-/// qualifying event date in the period (the day its row is evaluated on).
-fn events(column: &str, request: &ReportRequest) -> SelectStatement {
-    let latest_per_client = |date_column: &str, condition: Expr| {
-        Query::select()
-            .column((a("tr"), a("client_id")))
-            .expr_as(Func::max(col("tr", date_column)), a("d"))
-            .from(a("tr"))
-            .and_where(condition)
-            .group_by_col((a("tr"), a("client_id")))
-            .to_owned()
+/// Per client, the latest date in the period of each kind of trajectory
+/// event, in one pass over the trajectories: `doorverwezen`, `ingestroomd`,
+/// `werk` (a work ending), `regulier` (a regular work ending) and `zonder`
+/// (an ending without work).
+fn latest_events(request: &ReportRequest) -> SelectStatement {
+    let in_p = |column: &str| in_period(col("tr", column), request);
+    let latest = |condition: Expr, column: &str| {
+        Func::max(Expr::case(condition, col("tr", column)).finally(Expr::null()))
     };
-    let work_ending = col("tr", "end_reason")
-        .is_in(work_reasons())
-        .and(in_period(col("tr", "end_date"), request));
-    let werk = latest_per_client("end_date", work_ending.clone());
-    let decided_regulier = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from_as(a("tr"), a("t2"))
-            .and_where(col("t2", "client_id").equals((a("w"), a("client_id"))))
-            .and_where(col("t2", "end_date").equals((a("w"), a("d"))))
-            .and_where(col("t2", "end_reason").eq(EndReason::WorkRegular.as_str()))
-            .to_owned(),
-    );
-    let werk_split = |regulier: bool| {
-        Query::select()
-            .column((a("w"), a("client_id")))
-            .column((a("w"), a("d")))
-            .from_subquery(werk.clone(), a("w"))
-            .and_where(if regulier {
-                decided_regulier.clone()
-            } else {
-                decided_regulier.clone().not()
-            })
-            .to_owned()
-    };
-    match column {
-        "doorverwezen" => latest_per_client(
-            "referral_date",
-            in_period(col("tr", "referral_date"), request),
-        ),
-        "ingestroomd" => {
-            latest_per_client("start_date", in_period(col("tr", "start_date"), request))
-        }
-        "uitstroom_werk_regulier" => werk_split(true),
-        "uitstroom_werk_gesubsidieerd" => werk_split(false),
-        "uitstroom_werk" => werk,
-        "uitstroom_zonder_werk" => {
-            let with_work = Query::select()
-                .column((a("tr"), a("client_id")))
-                .from(a("tr"))
-                .and_where(work_ending)
-                .to_owned();
-            latest_per_client(
+    let reason = || col("tr", "end_reason");
+    Query::select()
+        .column((a("tr"), a("client_id")))
+        .expr_as(
+            latest(in_p("referral_date"), "referral_date"),
+            a("doorverwezen"),
+        )
+        .expr_as(latest(in_p("start_date"), "start_date"), a("ingestroomd"))
+        .expr_as(
+            latest(
+                in_p("end_date").and(reason().is_in(work_reasons())),
                 "end_date",
-                col("tr", "end_reason")
-                    .is_not_null()
-                    .and(col("tr", "end_reason").is_not_in(work_reasons()))
-                    .and(in_period(col("tr", "end_date"), request))
-                    .and(col("tr", "client_id").not_in_subquery(with_work)),
-            )
-        }
-        _ => Query::select()
+            ),
+            a("werk"),
+        )
+        .expr_as(
+            latest(
+                in_p("end_date").and(reason().eq(EndReason::WorkRegular.as_str())),
+                "end_date",
+            ),
+            a("regulier"),
+        )
+        .expr_as(
+            latest(
+                in_p("end_date")
+                    .and(reason().is_not_null())
+                    .and(reason().is_not_in(work_reasons())),
+                "end_date",
+            ),
+            a("zonder"),
+        )
+        .from(a("tr"))
+        .and_where(
+            in_p("referral_date")
+                .or(in_p("start_date"))
+                .or(in_p("end_date")),
+        )
+        .group_by_col((a("tr"), a("client_id")))
+        .to_owned()
+}
+
+/// One row per column (its index in `COLUMNS`) and client: (col, client_id,
+/// d) where d is the latest qualifying event date in the period, the day
+/// the client's row is evaluated on. A client with both kinds of work
+/// ending counts in the kind of its latest (same day: regulier); uitval
+/// only counts clients without a work ending in the period.
+fn events(request: &ReportRequest) -> SelectStatement {
+    let from_latest = |index: i64, date: &str, condition: Expr| {
+        Query::select()
+            .expr_as(Expr::val(index), a("col"))
+            .column((a("pc"), a("client_id")))
+            .expr_as(col("pc", date), a("d"))
+            .from(a("pc"))
+            .and_where(condition)
+            .to_owned()
+    };
+    let has = |column: &str| col("pc", column).is_not_null();
+    let mut union = from_latest(0, "doorverwezen", has("doorverwezen"));
+    for branch in [
+        from_latest(1, "ingestroomd", has("ingestroomd")),
+        from_latest(2, "werk", col("pc", "regulier").eq(col("pc", "werk"))),
+        from_latest(
+            3,
+            "werk",
+            has("werk").and(
+                col("pc", "regulier")
+                    .is_null()
+                    .or(col("pc", "regulier").lt(col("pc", "werk"))),
+            ),
+        ),
+        from_latest(4, "werk", has("werk")),
+        from_latest(5, "zonder", has("zonder").and(col("pc", "werk").is_null())),
+        Query::select()
             .distinct()
+            .expr_as(Expr::val(6i64), a("col"))
             .column((a("ep"), a("client_id")))
             .expr_as(Expr::val(request.period_end), a("d"))
             .from(a("ep"))
             .and_where(active_on("ep", Expr::val(request.period_end)))
             .to_owned(),
+    ] {
+        union.union(UnionType::All, branch);
     }
+    union
 }
 
 /// Bucket index of `value` against calendar columns `{prefix}_{i}`: the
@@ -215,76 +237,115 @@ fn bucket(value: Expr, prefix: &str, edges: &Edges) -> Expr {
         .into()
 }
 
-/// The evaluated rows of a column: per client its day `d`, whether it was
-/// in bijstand then, its fase, and its age and duration buckets.
-fn evaluated(column: &str, request: &ReportRequest) -> Vec<CommonTableExpression> {
-    let active_bijstand = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(a("ep"))
-            .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
-            .and_where(bijstand_episode("ep"))
-            .and_where(active_on("ep", col("ev", "d")))
-            .to_owned(),
-    );
-    let fase = Query::select()
-        .column((a("fa"), a("value")))
-        .from(a("fa"))
-        .and_where(col("fa", "client_id").equals((a("ev"), a("client_id"))))
-        .and_where(col("fa", "valid_from").lte(col("ev", "d")))
-        .order_by((a("fa"), a("valid_from")), Order::Desc)
-        .limit(1)
-        .to_owned();
-    let first_start = Query::select()
-        .expr(Func::min(col("ep", "start_date")))
-        .from(a("ep"))
-        .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
-        .and_where(active_on("ep", col("ev", "d")))
-        .to_owned();
-    let en0 = Query::select()
-        .column((a("ev"), a("client_id")))
-        .column((a("ev"), a("d")))
+/// Per (client, day) pair of `events`, the latest `valid_from` on or before
+/// the day in snapshot `table` (fases, doelgroep assignments).
+fn latest_valid_from(table: &str) -> SelectStatement {
+    Query::select()
+        .column((a("cd"), a("client_id")))
+        .column((a("cd"), a("d")))
+        .expr_as(Func::max(col(table, "valid_from")), a("valid_from"))
+        .from(a("cd"))
+        .join(
+            JoinType::InnerJoin,
+            a(table),
+            col(table, "client_id")
+                .equals((a("cd"), a("client_id")))
+                .and(col(table, "valid_from").lte(col("cd", "d"))),
+        )
+        .group_by_col((a("cd"), a("client_id")))
+        .group_by_col((a("cd"), a("d")))
+        .to_owned()
+}
+
+/// The evaluated rows `en`: per column and client its day `d`, whether it
+/// was in bijstand then, its fase, its age and duration buckets, and the
+/// valid-from of its doelgroep assignment in force. Every lookup is a join
+/// over the (client, day) pairs, computed once for all columns.
+fn evaluated(request: &ReportRequest) -> Vec<CommonTableExpression> {
+    let active = active_on("ep", col("cd", "d"));
+    let on_day = Query::select()
+        .column((a("cd"), a("client_id")))
+        .column((a("cd"), a("d")))
         .expr_as(
-            Expr::case(active_bijstand, Expr::val(1i64)).finally(Expr::val(0i64)),
+            Func::max(
+                Expr::case(active.clone().and(bijstand_episode("ep")), Expr::val(1i64))
+                    .finally(Expr::val(0i64)),
+            ),
             a("bijstand"),
         )
-        .expr_as(Expr::from(fase), a("fase"))
-        .expr_as(col("cl", "birth_date"), a("birth_date"))
-        .expr_as(Expr::from(first_start), a("first_start"))
+        .expr_as(
+            Func::min(Expr::case(active, col("ep", "start_date")).finally(Expr::null())),
+            a("first_start"),
+        )
+        .from(a("cd"))
+        .join(
+            JoinType::LeftJoin,
+            a("ep"),
+            col("ep", "client_id").equals((a("cd"), a("client_id"))),
+        )
+        .group_by_col((a("cd"), a("client_id")))
+        .group_by_col((a("cd"), a("d")))
+        .to_owned();
+    let same_pair = |alias: &str| {
+        col(alias, "client_id")
+            .equals((a("ev"), a("client_id")))
+            .and(col(alias, "d").equals((a("ev"), a("d"))))
+    };
+    let duration =
+        Expr::case(col("od", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
+            col("od", "first_start"),
+            "duration",
+            &request.duration_edges,
+        ));
+    let en = Query::select()
+        .column((a("ev"), a("col")))
+        .column((a("ev"), a("client_id")))
+        .column((a("ev"), a("d")))
+        .column((a("od"), a("bijstand")))
+        .expr_as(col("fa", "value"), a("fase"))
+        .expr_as(
+            bucket(col("cl", "birth_date"), "age", &request.age_edges),
+            a("age"),
+        )
+        .expr_as(duration, a("duration"))
+        .expr_as(col("gd", "valid_from"), a("dg_from"))
         .from(a("ev"))
         .join(
             JoinType::InnerJoin,
             a("cl"),
             col("cl", "id").equals((a("ev"), a("client_id"))),
         )
-        .to_owned();
-    let duration =
-        Expr::case(col("en0", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
-            col("en0", "first_start"),
-            "duration",
-            &request.duration_edges,
-        ));
-    let en = Query::select()
-        .column((a("en0"), a("client_id")))
-        .column((a("en0"), a("d")))
-        .column((a("en0"), a("bijstand")))
-        .column((a("en0"), a("fase")))
-        .expr_as(
-            bucket(col("en0", "birth_date"), "age", &request.age_edges),
-            a("age"),
-        )
-        .expr_as(duration, a("duration"))
-        .from(a("en0"))
         .join(
             JoinType::InnerJoin,
             a("cal"),
-            col("cal", "day").equals((a("en0"), a("d"))),
+            col("cal", "day").equals((a("ev"), a("d"))),
         )
+        .join(JoinType::InnerJoin, a("od"), same_pair("od"))
+        .join(JoinType::LeftJoin, a("fd"), same_pair("fd"))
+        .join(
+            JoinType::LeftJoin,
+            a("fa"),
+            col("fa", "client_id")
+                .equals((a("ev"), a("client_id")))
+                .and(col("fa", "valid_from").equals((a("fd"), a("valid_from")))),
+        )
+        .join(JoinType::LeftJoin, a("gd"), same_pair("gd"))
         .to_owned();
+    let pairs = Query::select()
+        .distinct()
+        .column((a("ev"), a("client_id")))
+        .column((a("ev"), a("d")))
+        .from(a("ev"))
+        .to_owned();
+    let materialised = |name: &str, query| cte(name, query).materialized(true).to_owned();
     vec![
-        cte("ev", events(column, request)),
-        cte("en0", en0),
-        cte("en", en),
+        cte("pc", latest_events(request)),
+        materialised("ev", events(request)),
+        materialised("cd", pairs),
+        cte("od", on_day),
+        cte("fd", latest_valid_from("fa")),
+        cte("gd", latest_valid_from("dg")),
+        materialised("en", en),
     ]
 }
 
@@ -294,16 +355,8 @@ fn base(request: &ReportRequest) -> Vec<CommonTableExpression> {
     vec![calendar(request)]
 }
 
-fn count_by(group: Expr) -> SelectStatement {
-    Query::select()
-        .expr(group.clone())
-        .expr(Expr::col(a("client_id")).count())
-        .from(a("en"))
-        .add_group_by([group])
-        .to_owned()
-}
-
 /// Counts of one column by every dimension.
+#[derive(Default)]
 struct ColumnCounts {
     total: i64,
     bijstand: i64,
@@ -314,47 +367,45 @@ struct ColumnCounts {
     by_kind: HashMap<Option<String>, i64>,
 }
 
+/// Tables 3–8 and the terugval of duurzaamheid in one statement: the
+/// evaluated rows are built once and grouped by each dimension, every
+/// grouping a branch of one UNION ALL of (dimension, column, label, count).
 async fn column_counts(
     db: &impl ConnectionTrait,
-    column: &str,
     request: &ReportRequest,
-) -> StoreResult<ColumnCounts> {
-    let ctes = || {
-        let mut ctes = base(request);
-        ctes.extend(evaluated(column, request));
-        ctes
+) -> StoreResult<(Vec<ColumnCounts>, i64)> {
+    let text = |expr: Expr| Expr::from(Func::cast_as(expr, a("TEXT")));
+    // A label of NULL for the counts without one.
+    let grouping = |dimension: &str, label: Option<Expr>, count: Expr| {
+        let mut query = Query::select();
+        query
+            .expr_as(Expr::val(dimension), a("dimension"))
+            .column((a("en"), a("col")))
+            .expr_as(
+                label.clone().unwrap_or_else(|| text(Expr::null())),
+                a("label"),
+            )
+            .expr_as(count, a("n"))
+            .from(a("en"))
+            .group_by_col((a("en"), a("col")));
+        if let Some(label) = label {
+            query.add_group_by([label]);
+        }
+        query
     };
-    let totals = Query::select()
-        .expr(Expr::col(a("client_id")).count())
-        .expr(sum(col("en", "bijstand")))
-        .from(a("en"))
-        .to_owned();
-    let [total, bijstand] = numbers(db, &with(ctes(), totals), 2).await?[..] else {
-        unreachable!("two numbers were asked for")
-    };
-    let latest_assignment = Query::select()
-        .expr(Func::max(col("d2", "valid_from")))
-        .from_as(a("dg"), a("d2"))
-        .and_where(col("d2", "client_id").equals((a("en"), a("client_id"))))
-        .and_where(col("d2", "valid_from").lte(col("en", "d")))
-        .to_owned();
-    let by_doelgroep = Query::select()
-        .column((a("dg"), a("code")))
-        .expr(col("en", "client_id").count_distinct())
-        .from(a("en"))
+    let rows = || col("en", "client_id").count();
+    let clients = || col("en", "client_id").count_distinct();
+    let mut union = grouping("total", None, rows());
+    let by_doelgroep = grouping("doelgroep", Some(text(col("dg", "code"))), clients())
         .join(
             JoinType::LeftJoin,
             a("dg"),
             col("dg", "client_id")
                 .equals((a("en"), a("client_id")))
-                .and(col("dg", "valid_from").eq(latest_assignment)),
+                .and(col("dg", "valid_from").equals((a("en"), a("dg_from")))),
         )
-        .group_by_col((a("dg"), a("code")))
         .to_owned();
-    let by_kind = Query::select()
-        .column((a("ep"), a("kind")))
-        .expr(col("en", "client_id").count_distinct())
-        .from(a("en"))
+    let by_kind = grouping("kind", Some(text(col("ep", "kind"))), clients())
         .join(
             JoinType::LeftJoin,
             a("ep"),
@@ -362,18 +413,62 @@ async fn column_counts(
                 .equals((a("en"), a("client_id")))
                 .and(active_on("ep", col("en", "d"))),
         )
-        .group_by_col((a("ep"), a("kind")))
         .to_owned();
-    let map = |rows: Vec<(Option<String>, i64)>| rows.into_iter().collect::<HashMap<_, _>>();
-    Ok(ColumnCounts {
-        total,
-        bijstand,
-        by_fase: map(grouped(db, &with(ctes(), count_by(col("en", "fase")))).await?),
-        by_age: map(grouped(db, &with(ctes(), count_by(col("en", "age")))).await?),
-        by_duration: map(grouped(db, &with(ctes(), count_by(col("en", "duration")))).await?),
-        by_doelgroep: map(grouped(db, &with(ctes(), by_doelgroep)).await?),
-        by_kind: map(grouped(db, &with(ctes(), by_kind)).await?),
-    })
+    let returned = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(a("ep"))
+            .and_where(col("ep", "client_id").equals((a("en"), a("client_id"))))
+            .and_where(bijstand_episode("ep"))
+            .and_where(col("ep", "start_date").gt(col("en", "d")))
+            .and_where(col("ep", "start_date").lte(col("cal", "plus183")))
+            .to_owned(),
+    );
+    let terugval = grouping("terugval", None, rows())
+        .join(
+            JoinType::InnerJoin,
+            a("cal"),
+            col("cal", "day").equals((a("en"), a("d"))),
+        )
+        .and_where(col("en", "col").eq(4i64))
+        .and_where(returned)
+        .to_owned();
+    for branch in [
+        grouping("bijstand", None, sum(col("en", "bijstand"))),
+        grouping("fase", Some(text(col("en", "fase"))), rows()),
+        grouping("age", Some(text(col("en", "age"))), rows()),
+        grouping("duration", Some(text(col("en", "duration"))), rows()),
+        by_doelgroep,
+        by_kind,
+        terugval,
+    ] {
+        union.union(UnionType::All, branch);
+    }
+    let mut ctes = base(request);
+    ctes.extend(evaluated(request));
+    let mut counts: Vec<ColumnCounts> = COLUMNS.iter().map(|_| ColumnCounts::default()).collect();
+    let mut terugval = 0;
+    for row in db.query_all(&with(ctes, union)).await? {
+        let dimension: String = row.try_get_by_index(0)?;
+        let column: i64 = row.try_get_by_index(1)?;
+        let label: Option<String> = row.try_get_by_index(2)?;
+        let n = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
+        let counts = usize::try_from(column)
+            .ok()
+            .and_then(|c| counts.get_mut(c))
+            .ok_or_else(|| StoreError::corrupt("col", &column.to_string()))?;
+        match dimension.as_str() {
+            "total" => counts.total = n,
+            "bijstand" => counts.bijstand = n,
+            "fase" => drop(counts.by_fase.insert(label, n)),
+            "age" => drop(counts.by_age.insert(label, n)),
+            "duration" => drop(counts.by_duration.insert(label, n)),
+            "doelgroep" => drop(counts.by_doelgroep.insert(label, n)),
+            "kind" => drop(counts.by_kind.insert(label, n)),
+            _ => terugval = n,
+        }
+    }
+    Ok((counts, terugval))
 }
 
 impl Store {
@@ -399,10 +494,7 @@ async fn counted(
     db: &impl ConnectionTrait,
     request: &ReportRequest,
 ) -> StoreResult<InflowOutflowReport> {
-    let mut counts = Vec::with_capacity(COLUMNS.len());
-    for column in COLUMNS {
-        counts.push(column_counts(db, column, request).await?);
-    }
+    let (counts, terugval) = column_counts(db, request).await?;
     let row = |label: &str, get: &dyn Fn(&ColumnCounts) -> i64| Row {
         label: label.to_owned(),
         values: counts.iter().map(|c| Value::Count(get(c))).collect(),
@@ -491,7 +583,7 @@ async fn counted(
     });
     tables.push(per_trajectory_owner(db, request, "provider_id").await?);
     tables.push(per_trajectory_owner(db, request, "contract_id").await?);
-    tables.push(duurzaamheid(db, request, counts[4].total).await?);
+    tables.push(duurzaamheid(counts[4].total, terugval));
     Ok(InflowOutflowReport {
         gemeente: request.gemeente.to_string(),
         period_start: request.period_start,
@@ -787,33 +879,9 @@ async fn provider_names(
 }
 
 /// Of the clients counted in `uitstroom_werk`, those back in bijstand within
-/// 183 days after the work ending that decided their row.
-async fn duurzaamheid(
-    db: &impl ConnectionTrait,
-    request: &ReportRequest,
-    uitstroom_werk: i64,
-) -> StoreResult<Table> {
-    let returned = Query::select()
-        .expr(Expr::val(1))
-        .from(a("ep"))
-        .and_where(col("ep", "client_id").equals((a("ev"), a("client_id"))))
-        .and_where(bijstand_episode("ep"))
-        .and_where(col("ep", "start_date").gt(col("ev", "d")))
-        .and_where(col("ep", "start_date").lte(col("cal", "plus183")))
-        .to_owned();
-    let query = Query::select()
-        .expr(col("ev", "client_id").count())
-        .from(a("ev"))
-        .join(
-            JoinType::InnerJoin,
-            a("cal"),
-            col("cal", "day").equals((a("ev"), a("d"))),
-        )
-        .and_where(Expr::exists(returned))
-        .to_owned();
-    let mut ctes = base(request);
-    ctes.push(cte("ev", events("uitstroom_werk", request)));
-    let terugval = numbers(db, &with(ctes, query), 1).await?[0];
+/// 183 days after the work ending that decided their row (`terugval`,
+/// counted with tables 3–8).
+fn duurzaamheid(uitstroom_werk: i64, terugval: i64) -> Table {
     let share = |n: i64| {
         if uitstroom_werk == 0 {
             Value::Missing
@@ -821,7 +889,7 @@ async fn duurzaamheid(
             Value::Number(n as f64 / uitstroom_werk as f64)
         }
     };
-    Ok(Table {
+    Table {
         name: "duurzaamheid",
         title: "Duurzaamheid van uitstroom naar werk (terugval binnen 183 dagen)",
         columns: vec![
@@ -841,5 +909,5 @@ async fn duurzaamheid(
                 share(uitstroom_werk - terugval),
             ],
         }],
-    })
+    }
 }
