@@ -18,7 +18,7 @@
 //! the report's table 3.
 
 use clientvolg::domain::gemeente::GemeenteCode;
-use clientvolg::reports::{Edges, ReportRequest, Table, Value};
+use clientvolg::reports::{Edges, POSTGRES_REPORT_WORK_MEM, ReportRequest, Table, Value};
 use clientvolg::store::Store;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use std::process::ExitCode;
@@ -251,14 +251,19 @@ async fn sizes(store: &Store) -> Result<(), String> {
     Ok(())
 }
 
-/// The baseline's (totaal, waarvan bijstand) per column of table 3, in
-/// one read transaction like the report's.
+/// The baseline's (totaal, waarvan bijstand) per column of table 3, in a
+/// transaction with the same settings as the report's.
 async fn baseline(store: &Store, request: &ReportRequest) -> Result<Vec<(i64, i64)>, String> {
     let txn = store
         .connection()
         .begin()
         .await
         .map_err(|e| e.to_string())?;
+    txn.execute_unprepared(&format!(
+        "SET LOCAL work_mem = '{POSTGRES_REPORT_WORK_MEM}'"
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

@@ -581,8 +581,10 @@ async fn counted(
         columns,
         rows: age_rows,
     });
-    tables.push(per_trajectory_owner(db, request, "provider_id").await?);
-    tables.push(per_trajectory_owner(db, request, "contract_id").await?);
+    let owners = per_owner(db, request).await?;
+    let names = provider_names(db, request).await?;
+    tables.push(owner_table(&owners, "provider_id", &names));
+    tables.push(owner_table(&owners, "contract_id", &names));
     tables.push(duurzaamheid(counts[4].total, terugval));
     Ok(InflowOutflowReport {
         gemeente: request.gemeente.to_string(),
@@ -674,13 +676,23 @@ async fn in_uitstroom(db: &impl ConnectionTrait, request: &ReportRequest) -> Sto
     })
 }
 
-/// Per reïntegratiebedrijf or per contract: counts of trajectories,
-/// placement rate, mean duration and cost.
-async fn per_trajectory_owner(
+/// The sums per (provider, contract) the tables per reïntegratiebedrijf and
+/// per contract are made of; a contract belongs to one provider, so the
+/// provider's sums are those of its contracts.
+struct OwnerSums {
+    provider_id: Option<uuid::Uuid>,
+    contract_id: Option<uuid::Uuid>,
+    /// doorverwezen, gestart, beëindigd regulier, gesubsidieerd, zonder
+    /// werk, lopend, duration days, measured endings, cost of the ended.
+    sums: [i64; 9],
+}
+
+/// Counts of trajectories, durations and cost per (provider, contract), in
+/// one query.
+async fn per_owner(
     db: &impl ConnectionTrait,
     request: &ReportRequest,
-    key: &str,
-) -> StoreResult<Table> {
+) -> StoreResult<Vec<OwnerSums>> {
     let ended = in_period(col("tr", "end_date"), request);
     let first_start = Query::select()
         .expr(Func::min(col("tr", "start_date")))
@@ -719,14 +731,17 @@ async fn per_trajectory_owner(
             sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
             a("cents"),
         )
-        .from_as(a("trajectory_lines"), a("l"))
-        .join(
+        .from(a("tr"))
+        .join_as(
             JoinType::InnerJoin,
-            a("tr"),
+            a("trajectory_lines"),
+            a("l"),
             col("tr", "id")
                 .equals((a("l"), a("trajectory_id")))
                 .and(col("tr", "version").equals((a("l"), a("version")))),
         )
+        // Only the cost of trajectories ended in the period is reported.
+        .and_where(ended.clone())
         .group_by_col((a("l"), a("trajectory_id")))
         .group_by_col((a("l"), a("version")))
         .to_owned();
@@ -735,7 +750,8 @@ async fn per_trajectory_owner(
     let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
     let measured = ended.clone().and(col("tr", "start_date").is_not_null());
     let query = Query::select()
-        .column((a("tr"), a(key)))
+        .column((a("tr"), a("provider_id")))
+        .column((a("tr"), a("contract_id")))
         .expr(flag(in_period(col("tr", "referral_date"), request)))
         .expr(flag(in_period(col("tr", "start_date"), request)))
         .expr(flag(ended.clone().and(reason(EndReason::WorkRegular))))
@@ -783,21 +799,48 @@ async fn per_trajectory_owner(
                 .equals((a("tr"), a("id")))
                 .and(col("cost", "version").equals((a("tr"), a("version")))),
         )
-        .group_by_col((a("tr"), a(key)))
+        .group_by_col((a("tr"), a("provider_id")))
+        .group_by_col((a("tr"), a("contract_id")))
         .to_owned();
     let mut ctes = base(request);
     ctes.push(days);
     ctes.push(cte("cost", cost));
-    let rows = db.query_all(&with(ctes, query)).await?;
-    let names = provider_names(db, request).await?;
-    let mut table_rows = Vec::with_capacity(rows.len());
-    for row in rows {
-        let owner: Option<uuid::Uuid> = row.try_get_by_index(0)?;
-        let n = |i: usize| -> StoreResult<i64> {
-            Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or(0))
+    let mut owners = Vec::new();
+    for row in db.query_all(&with(ctes, query)).await? {
+        let mut sums = [0; 9];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            *sum = row.try_get_by_index::<Option<i64>>(i + 2)?.unwrap_or(0);
+        }
+        owners.push(OwnerSums {
+            provider_id: row.try_get_by_index(0)?,
+            contract_id: row.try_get_by_index(1)?,
+            sums,
+        });
+    }
+    Ok(owners)
+}
+
+/// The table per reïntegratiebedrijf (`key` provider_id) or per contract
+/// (contract_id): counts of trajectories, placement rate, mean duration and
+/// cost.
+fn owner_table(owners: &[OwnerSums], key: &str, names: &HashMap<uuid::Uuid, String>) -> Table {
+    let mut by_owner: std::collections::BTreeMap<Option<uuid::Uuid>, [i64; 9]> = Default::default();
+    for owner in owners {
+        let id = if key == "provider_id" {
+            owner.provider_id
+        } else {
+            owner.contract_id
         };
-        let (regulier, gesubsidieerd, zonder) = (n(3)?, n(4)?, n(5)?);
-        let (duration_days, measured, cost) = (n(7)?, n(8)?, n(9)?);
+        let total = by_owner.entry(id).or_default();
+        for (total, sum) in total.iter_mut().zip(owner.sums) {
+            *total += sum;
+        }
+    }
+    let mut table_rows = Vec::with_capacity(by_owner.len());
+    for (owner, sums) in by_owner {
+        let n = |i: usize| sums[i - 1];
+        let (regulier, gesubsidieerd, zonder) = (n(3), n(4), n(5));
+        let (duration_days, measured, cost) = (n(7), n(8), n(9));
         let work = regulier + gesubsidieerd;
         let endings = work + zonder;
         let label = match (owner, key) {
@@ -818,12 +861,12 @@ async fn per_trajectory_owner(
         table_rows.push(Row {
             label,
             values: vec![
-                Value::Count(n(1)?),
-                Value::Count(n(2)?),
+                Value::Count(n(1)),
+                Value::Count(n(2)),
                 Value::Count(regulier),
                 Value::Count(gesubsidieerd),
                 Value::Count(zonder),
-                Value::Count(n(6)?),
+                Value::Count(n(6)),
                 ratio(work, endings),
                 ratio(duration_days, measured),
                 Value::Count(cost),
@@ -840,7 +883,7 @@ async fn per_trajectory_owner(
     } else {
         ("per_contract", "Per contract (trajecten)")
     };
-    Ok(Table {
+    Table {
         name,
         title,
         columns: vec![
@@ -856,7 +899,7 @@ async fn per_trajectory_owner(
             "kosten_per_uitstroom_werk_cents",
         ],
         rows: table_rows,
-    })
+    }
 }
 
 async fn provider_names(

@@ -148,7 +148,15 @@ pub(super) fn snapshots(
 /// whole report (such as a tenant) belongs. The transaction is rolled back
 /// when the report is done, which also drops its temporary tables.
 pub(super) async fn read_transaction(store: &Store) -> Result<DatabaseTransaction, DbErr> {
-    store.connection().begin().await
+    let txn = store.connection().begin().await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SET LOCAL work_mem = '{}'",
+            super::POSTGRES_REPORT_WORK_MEM
+        ))
+        .await?;
+    }
+    Ok(txn)
 }
 
 /// `{alias}` (a row of version table `table`) has no newer version recorded
