@@ -4,7 +4,8 @@
 //! the report's read transaction; each count is a query over it.
 
 use super::sql::{
-    Reach, a, col, constants, cte, materialise_snapshots, numbers, read_transaction, with,
+    ColumnType, Reach, a, col, constants, cte, materialise, materialise_snapshots, numbers,
+    read_transaction, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
@@ -15,7 +16,7 @@ use crate::store::{Store, StoreError, StoreResult};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{
     CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType,
-    Value as SqlValue,
+    Value as SqlValue, WithQuery,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
@@ -257,11 +258,12 @@ fn latest_valid_from(table: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// The evaluated rows `en`: per column and client its day `d`, whether it
-/// was in bijstand then, its fase, its age and duration buckets, and the
-/// valid-from of its doelgroep assignment in force. Every lookup is a join
-/// over the (client, day) pairs, computed once for all columns.
-fn evaluated(request: &ReportRequest) -> Vec<CommonTableExpression> {
+/// The evaluated rows `en`: per column and client (from the table `ev` of
+/// `events`) its day `d`, whether it was in bijstand then, its fase, its age
+/// and duration buckets, and the valid-from of its doelgroep assignment in
+/// force. Every lookup is a join over the (client, day) pairs, computed once
+/// for all columns.
+fn evaluated(request: &ReportRequest) -> WithQuery {
     let active = active_on("ep", col("cd", "d"));
     let on_day = Query::select()
         .column((a("cd"), a("client_id")))
@@ -337,17 +339,32 @@ fn evaluated(request: &ReportRequest) -> Vec<CommonTableExpression> {
         .column((a("ev"), a("d")))
         .from(a("ev"))
         .to_owned();
-    let materialised = |name: &str, query| cte(name, query).materialized(true).to_owned();
-    vec![
-        cte("pc", latest_events(request)),
-        materialised("ev", events(request)),
-        materialised("cd", pairs),
+    let mut ctes = base(request);
+    ctes.extend([
+        cte("cd", pairs).materialized(true).to_owned(),
         cte("od", on_day),
         cte("fd", latest_valid_from("fa")),
         cte("gd", latest_valid_from("dg")),
-        materialised("en", en),
-    ]
+    ]);
+    with(ctes, en)
 }
+
+/// The columns of the temporary tables `ev` and `en`.
+const EV_COLUMNS: [(&str, ColumnType); 3] = [
+    ("col", ColumnType::Integer),
+    ("client_id", ColumnType::Uuid),
+    ("d", ColumnType::Date),
+];
+const EN_COLUMNS: [(&str, ColumnType); 8] = [
+    ("col", ColumnType::Integer),
+    ("client_id", ColumnType::Uuid),
+    ("d", ColumnType::Date),
+    ("bijstand", ColumnType::Integer),
+    ("fase", ColumnType::Text),
+    ("age", ColumnType::Integer),
+    ("duration", ColumnType::Integer),
+    ("dg_from", ColumnType::Date),
+];
 
 /// The common table expressions every query starts with (the snapshots
 /// are temporary tables by then).
@@ -444,11 +461,22 @@ async fn column_counts(
     ] {
         union.union(UnionType::All, branch);
     }
+    // Materialised with their statistics, so that the groupings below are
+    // planned on the real numbers of rows.
     let mut ctes = base(request);
-    ctes.extend(evaluated(request));
+    ctes.push(cte("pc", latest_events(request)));
+    materialise(
+        db,
+        "ev",
+        &EV_COLUMNS,
+        &with(ctes, events(request)),
+        &["client_id"],
+    )
+    .await?;
+    materialise(db, "en", &EN_COLUMNS, &evaluated(request), &["client_id"]).await?;
     let mut counts: Vec<ColumnCounts> = COLUMNS.iter().map(|_| ColumnCounts::default()).collect();
     let mut terugval = 0;
-    for row in db.query_all(&with(ctes, union)).await? {
+    for row in db.query_all(&with(base(request), union)).await? {
         let dimension: String = row.try_get_by_index(0)?;
         let column: i64 = row.try_get_by_index(1)?;
         let label: Option<String> = row.try_get_by_index(2)?;
