@@ -586,7 +586,7 @@ async fn record_client(
     };
     for episode in &plan.episodes {
         store
-            .create_registration(gemeente, client.id, episode.clone(), change)
+            .create_registration(gemeente, client.id, *episode, change)
             .await?;
     }
     if let Some(classification) = &plan.classification {

@@ -123,6 +123,14 @@ macro_rules! version_row {
     }};
 }
 
+/// A trajectory of the batch: its id, whose it is, and its plan.
+struct Referred<'a> {
+    id: Uuid,
+    client_id: Uuid,
+    casemanager: &'a str,
+    plan: &'a TrajectoryPlan,
+}
+
 /// The rows of one transaction, by table.
 #[derive(Default)]
 struct Rows {
@@ -150,14 +158,17 @@ impl Rows {
     /// lines (every version carries its lines, as in the store).
     fn trajectory(
         &mut self,
-        id: Uuid,
-        client_id: Uuid,
         setup: &Setup,
-        plan: &TrajectoryPlan,
-        casemanager: &str,
+        referred: &Referred,
         lifecycle: &Lifecycle,
         spine: &Spine,
     ) {
+        let Referred {
+            id,
+            client_id,
+            casemanager,
+            plan,
+        } = *referred;
         let contract = plan.contract.map(|i| &setup.contracts[i]);
         let ending = lifecycle.ending();
         let job = ending.and_then(|e| e.job.as_ref());
@@ -286,48 +297,36 @@ async fn write_batch(
             }
         }
         for trajectory in &plan.trajectories {
-            let id = Uuid::now_v7();
-            let referred = Lifecycle::referred(trajectory.referral_date);
-            let casemanager = &details.casemanager;
-            rows.trajectory(
-                id,
+            let referred = Referred {
+                id: Uuid::now_v7(),
                 client_id,
-                setup,
-                trajectory,
-                casemanager,
-                &referred,
-                &spine,
-            );
-            trajectories.push((id, client_id, casemanager, trajectory));
+                casemanager: &details.casemanager,
+                plan: trajectory,
+            };
+            let lifecycle = Lifecycle::referred(trajectory.referral_date);
+            rows.trajectory(setup, &referred, &lifecycle, &spine);
+            trajectories.push(referred);
         }
     }
     rows.insert(&txn).await?;
     txn.commit().await?;
     let most = trajectories
         .iter()
-        .map(|(_, _, _, t)| t.changes.len())
+        .map(|t| t.plan.changes.len())
         .max()
         .unwrap_or(0);
     for step in 0..most {
         let (txn, recorded_at) = begin_write(db).await?;
         let mut rows = Rows::default();
-        for (id, client_id, casemanager, trajectory) in &trajectories {
-            if let Some(planned) = trajectory.changes.get(step) {
+        for trajectory in &trajectories {
+            if let Some(planned) = trajectory.plan.changes.get(step) {
                 let spine = Spine {
                     gemeente,
                     change: &planned.change,
                     recorded_at,
                     version: step as i64 + 2,
                 };
-                rows.trajectory(
-                    *id,
-                    *client_id,
-                    setup,
-                    trajectory,
-                    casemanager,
-                    &planned.lifecycle,
-                    &spine,
-                );
+                rows.trajectory(setup, trajectory, &planned.lifecycle, &spine);
             }
         }
         rows.insert(&txn).await?;
