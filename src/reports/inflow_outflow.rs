@@ -5,7 +5,7 @@
 
 use super::sql::{
     ColumnType, Reach, a, col, constants, cte, materialise, materialise_snapshots, numbers,
-    read_transaction, with,
+    read_transaction, tune_for_counting, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
@@ -505,6 +505,7 @@ impl Store {
         request: &ReportRequest,
     ) -> StoreResult<InflowOutflowReport> {
         let txn = read_transaction(self).await?;
+        tune_for_counting(&txn).await?;
         let reach = Reach {
             period_start: request.period_start,
             period_end: request.period_end,

@@ -144,26 +144,31 @@ pub(super) fn snapshots(
 
 /// Opens the read transaction a report runs in: every query of one report
 /// goes through it, on one connection, so that temporary tables are seen
-/// by all of them. This is the one place a per-transaction setting for the
-/// whole report (such as a tenant) belongs. The transaction is rolled back
-/// when the report is done, which also drops its temporary tables.
+/// by all of them. This is the one place a per-transaction setting for a
+/// whole report (such as a tenant) belongs. The report rolls it back when
+/// it is done, which also drops its temporary tables.
 pub(super) async fn read_transaction(store: &Store) -> Result<DatabaseTransaction, DbErr> {
-    let txn = store.connection().begin().await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!(
-            "SET LOCAL work_mem = '{}'",
-            super::POSTGRES_REPORT_WORK_MEM
-        ))
-        .await?;
-        // Every report query is a set operation over hundreds of thousands
-        // of rows, but PostgreSQL underestimates joins on (client, day)
-        // pairs a hundredfold and then picks nested loops of index lookups,
-        // a third slower at 200,000 clients than hash joins
-        // (docs/benchmarks.md).
-        txn.execute_unprepared("SET LOCAL enable_nestloop = off")
-            .await?;
+    store.connection().begin().await
+}
+
+/// Settings, for this transaction only, of a report that counts a whole
+/// gemeente on PostgreSQL.
+pub(super) async fn tune_for_counting(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
     }
-    Ok(txn)
+    txn.execute_unprepared(&format!(
+        "SET LOCAL work_mem = '{}'",
+        super::POSTGRES_REPORT_WORK_MEM
+    ))
+    .await?;
+    // Every such query is a set operation over hundreds of thousands of
+    // rows, but PostgreSQL underestimates joins on (client, day) pairs a
+    // hundredfold and then picks nested loops of index lookups, a third
+    // slower at 200,000 clients than hash joins (docs/benchmarks.md).
+    txn.execute_unprepared("SET LOCAL enable_nestloop = off")
+        .await?;
+    Ok(())
 }
 
 /// `{alias}` (a row of version table `table`) has no newer version recorded
