@@ -15,6 +15,9 @@
 //! cargo bench --bench submit_progress_reports -- --reports 20000 --batch-size 500
 //! ```
 //!
+//! On PostgreSQL the server runs as the ordinary role `clientvolg_app` that
+//! owns the fresh database, as in production, so row-level security applies.
+//!
 //! Exits non-zero when any report is rejected or the replay answers
 //! differently.
 
@@ -221,6 +224,18 @@ fn report(trajectory: &str, i: usize, q: usize) -> pb::ProgressReport {
 // Database
 // ---------------------------------------------------------------------------
 
+/// The ordinary role the server runs as (docs/security.md): the same name
+/// as in the tests.
+const APP_ROLE: &str = "clientvolg_app";
+
+/// The URL with its user (and password) replaced by `APP_ROLE`.
+fn as_app_role(url: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let host = rest.find('@').map_or(rest, |at| &rest[at + 1..]);
+    format!("{}{APP_ROLE}:{APP_ROLE}@{host}", &url[..scheme_end])
+}
+
 fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -283,11 +298,22 @@ async fn main() -> ExitCode {
     let (database_url, pg) = match &args.database_url {
         Some(admin_url) if admin_url.starts_with("postgres") => {
             let db = format!("clientvolg_bench_{}", uuid::Uuid::new_v4().simple());
-            if let Err(e) = admin_execute(admin_url, &format!("CREATE DATABASE \"{db}\"")).await {
-                eprintln!("cannot create the benchmark database: {e}");
-                return ExitCode::FAILURE;
+            let create_role = format!(
+                "DO $$ BEGIN \
+                   CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_ROLE}' NOSUPERUSER NOBYPASSRLS; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            );
+            let create_db = format!("CREATE DATABASE \"{db}\" OWNER {APP_ROLE}");
+            for sql in [create_role, create_db] {
+                if let Err(e) = admin_execute(admin_url, &sql).await {
+                    eprintln!("cannot create the benchmark database: {e}");
+                    return ExitCode::FAILURE;
+                }
             }
-            (with_database(admin_url, &db), Some((admin_url.clone(), db)))
+            (
+                as_app_role(&with_database(admin_url, &db)),
+                Some((admin_url.clone(), db)),
+            )
         }
         Some(other) => {
             eprintln!("--database-url must be postgres://…; leave it out for SQLite: {other}");

@@ -1,8 +1,15 @@
 //! Realistic synthetic data for trying the reports and for benchmarks:
-//! `clientvolg demo-data --gemeente 0363 --clients 1000 --seed 7`. It goes
-//! through the same store layer as the API, so every fact has its history,
-//! and some corrections are recorded later, as in real life. The same seed
-//! gives the same data.
+//! `clientvolg demo-data --gemeente 0363 --clients 1000 --seed 7`. The same
+//! seed gives the same data. One generator draws each client's facts
+//! (episodes, fases, doelgroepen, trajectories with endings, corrections
+//! recorded later) and judges them with the same domain rules the store
+//! applies; two writers record them: through the store, one transaction per
+//! fact as the API would (`generate`), or in large batches of the same
+//! version rows for benchmark-sized data (`generate_bulk`, see `bulk`).
+
+mod bulk;
+
+pub use bulk::generate_bulk;
 
 use crate::domain::bsn::Bsn;
 use crate::domain::classification::{Classification, ClassificationValue, Fase};
@@ -19,7 +26,8 @@ use crate::domain::history::{Actor, Change, Source};
 use crate::domain::provider::{KvkNumber, ProviderDetails, ProviderKind, ProviderSize};
 use crate::domain::registration::{Episode, RegistrationKind};
 use crate::domain::trajectory::{
-    EndReason, Ending, JobContractKind, JobDetails, LineRequest, TrajectoryKind,
+    ClientOnReferral, EndReason, Ending, JobContractKind, JobDetails, Lifecycle, Line, LineRequest,
+    TrajectoryKind, check_referral, check_start, price_lines,
 };
 use crate::store::doelgroepen::{Assignment, DoelgroepDefinition};
 use crate::store::trajectories::{Correction, Referral, TrajectoryChange};
@@ -97,6 +105,20 @@ pub struct Generated {
     pub corrections: u64,
 }
 
+impl Generated {
+    fn add(&mut self, client: &ClientPlan) {
+        self.clients += 1;
+        self.episodes += client.episodes.len() as u64;
+        self.trajectories += client.trajectories.len() as u64;
+        self.corrections += client
+            .trajectories
+            .iter()
+            .flat_map(|t| &t.changes)
+            .filter(|c| matches!(c.step, TrajectoryChange::Correct(_)))
+            .count() as u64;
+    }
+}
+
 const DOELGROEPEN: [(&str, &str); 4] = [
     ("JONGEREN", "Jongeren tot 27 jaar"),
     ("STATUSHOUDERS", "Statushouders"),
@@ -104,7 +126,55 @@ const DOELGROEPEN: [(&str, &str); 4] = [
     ("VIJFTIG_PLUS", "50-plussers"),
 ];
 
-/// Fills `gemeente` with `clients` clients and their history.
+/// A contract the generator refers clients under.
+struct DemoContract {
+    id: uuid::Uuid,
+    provider_id: uuid::Uuid,
+    terms: ContractTerms,
+    /// 0: fase 1–2, 1: fase 2–3, 2: every fase.
+    group: u64,
+}
+
+/// What every client is generated against: the gemeente's contracts and
+/// casemanagers.
+struct Setup {
+    contracts: Vec<DemoContract>,
+    casemanagers: Vec<String>,
+}
+
+/// One client's facts in the order a casemanager records them.
+struct ClientPlan {
+    change: Change,
+    details: ClientDetails,
+    episodes: Vec<Episode>,
+    classification: Option<Classification>,
+    assignment: Option<Assignment>,
+    trajectories: Vec<TrajectoryPlan>,
+}
+
+/// A referral and the later versions of its trajectory.
+struct TrajectoryPlan {
+    /// Index into `Setup::contracts`; `None` is eigen beheer.
+    contract: Option<usize>,
+    kind: TrajectoryKind,
+    referral_date: NaiveDate,
+    requests: Vec<LineRequest>,
+    /// The lines as priced on the referral date; every version carries them.
+    lines: Vec<Line>,
+    target_group_exception: Option<String>,
+    /// Version 2, 3, …: the step as the store is asked for it, the change
+    /// it is recorded with and the lifecycle after it.
+    changes: Vec<PlannedChange>,
+}
+
+struct PlannedChange {
+    step: TrajectoryChange,
+    change: Change,
+    lifecycle: Lifecycle,
+}
+
+/// Fills `gemeente` with `clients` clients and their history, through the
+/// store: one transaction per fact.
 pub async fn generate(
     store: &Store,
     gemeente: &GemeenteCode,
@@ -112,6 +182,25 @@ pub async fn generate(
     seed: u64,
 ) -> StoreResult<Generated> {
     let mut random = Random(seed);
+    let setup = set_up(store, gemeente, &mut random, seed).await?;
+    let mut generated = Generated::default();
+    for n in 0..clients {
+        let plan = plan_client(&mut random, seed, n, &setup);
+        if record_client(store, gemeente, &setup, &plan).await? {
+            generated.add(&plan);
+        }
+    }
+    Ok(generated)
+}
+
+/// The doelgroepen, providers and contracts of the gemeente, through the
+/// store (a handful of facts, the same for both writers).
+async fn set_up(
+    store: &Store,
+    gemeente: &GemeenteCode,
+    random: &mut Random,
+    seed: u64,
+) -> StoreResult<Setup> {
     let beheer = Change {
         actor: Actor {
             subject: "demo-beheer".into(),
@@ -120,7 +209,6 @@ pub async fn generate(
         source: Source::Import,
         reason: Some("demo data".into()),
     };
-    let casemanagers: Vec<String> = (1..=8).map(|i| format!("cm-demo-{i}")).collect();
     for (doelgroep, name) in DOELGROEPEN {
         let definition = DoelgroepDefinition {
             display_name: name.into(),
@@ -213,256 +301,328 @@ pub async fn generate(
             volume: Volume::new(VolumeKind::Raamcontract, None, None).expect("valid volume"),
             report_due_days: 30,
         };
-        contracts.push((
-            store
-                .create_contract(gemeente, provider.id, terms, &beheer)
-                .await?
-                .id,
-            index % 3,
-        ));
-    }
-    let mut generated = Generated::default();
-    for n in 0..clients {
-        let casemanager = random.pick(&casemanagers).clone();
-        let change = Change {
-            actor: Actor {
-                subject: casemanager.clone(),
-                role: "casemanager",
-            },
-            source: Source::Casemanager,
-            reason: None,
-        };
-        let birth = random.day_between(date(1960, 1, 1), date(2006, 12, 31));
-        let details = ClientDetails {
-            bsn: bsn_for(seed, n),
-            given_name: random
-                .pick(&[
-                    "Anna", "Mohammed", "Sanne", "Daan", "Fatima", "Jan", "Eva", "Yusuf",
-                ])
-                .to_string(),
-            surname_prefix: random.pick(&["", "", "van", "de", "van der"]).to_string(),
-            surname: random
-                .pick(&[
-                    "Jansen",
-                    "Bakker",
-                    "Yilmaz",
-                    "Visser",
-                    "El Amrani",
-                    "Smit",
-                    "Meijer",
-                ])
-                .to_string(),
-            birth_date: birth,
-            education_level: *random.pick(&[
-                EducationLevel::Basisonderwijs,
-                EducationLevel::VmboMbo1,
-                EducationLevel::HavoVwoMbo,
-            ]),
-            work_experience: String::new(),
-            skills: vec![],
-            wishes: String::new(),
-            notes: String::new(),
-            casemanager,
-        };
-        let client = match store.create_client(gemeente, details, &change).await {
-            Ok(client) => client,
-            Err(StoreError::AlreadyExists(_)) => continue,
-            Err(err) => return Err(err),
-        };
-        generated.clients += 1;
-        let start = random.day_between(date(2019, 1, 1), date(2025, 9, 30));
-        let end = random
-            .chance(40)
-            .then(|| random.day_between(start, date(2026, 6, 30)));
-        let kind = *random.pick(&[
-            RegistrationKind::Bijstand,
-            RegistrationKind::Bijstand,
-            RegistrationKind::Bijstand,
-            RegistrationKind::Ioaw,
-            RegistrationKind::Nugger,
-            RegistrationKind::Anw,
-        ]);
-        let span = DateSpan::new(start, end).expect("end after start");
-        store
-            .create_registration(gemeente, client.id, Episode { kind, span }, &change)
+        let contract = store
+            .create_contract(gemeente, provider.id, terms, &beheer)
             .await?;
-        generated.episodes += 1;
-        if let Some(end) = end
-            && random.chance(25)
-        {
-            let again =
-                random.day_between(end + chrono::Days::new(30), end + chrono::Days::new(400));
-            let span = DateSpan::new(again, None).expect("open");
-            store
-                .create_registration(
-                    gemeente,
-                    client.id,
-                    Episode {
-                        kind: RegistrationKind::Bijstand,
-                        span,
-                    },
-                    &change,
-                )
-                .await?;
-            generated.episodes += 1;
+        contracts.push(DemoContract {
+            id: contract.id,
+            provider_id: contract.provider_id,
+            terms: contract.terms,
+            group: index % 3,
+        });
+    }
+    Ok(Setup {
+        contracts,
+        casemanagers: (1..=8).map(|i| format!("cm-demo-{i}")).collect(),
+    })
+}
+
+/// Draws client `n` and its history. Referrals and steps the store would
+/// refuse (no registration on the referral date, outside the contract's
+/// target group) are judged here by the same domain rules and left out, so
+/// both writers record exactly the same facts.
+fn plan_client(random: &mut Random, seed: u64, n: u64, setup: &Setup) -> ClientPlan {
+    let casemanager = random.pick(&setup.casemanagers).clone();
+    let change = Change {
+        actor: Actor {
+            subject: casemanager.clone(),
+            role: "casemanager",
+        },
+        source: Source::Casemanager,
+        reason: None,
+    };
+    let birth = random.day_between(date(1960, 1, 1), date(2006, 12, 31));
+    let details = ClientDetails {
+        bsn: bsn_for(seed, n),
+        given_name: random
+            .pick(&[
+                "Anna", "Mohammed", "Sanne", "Daan", "Fatima", "Jan", "Eva", "Yusuf",
+            ])
+            .to_string(),
+        surname_prefix: random.pick(&["", "", "van", "de", "van der"]).to_string(),
+        surname: random
+            .pick(&[
+                "Jansen",
+                "Bakker",
+                "Yilmaz",
+                "Visser",
+                "El Amrani",
+                "Smit",
+                "Meijer",
+            ])
+            .to_string(),
+        birth_date: birth,
+        education_level: *random.pick(&[
+            EducationLevel::Basisonderwijs,
+            EducationLevel::VmboMbo1,
+            EducationLevel::HavoVwoMbo,
+        ]),
+        work_experience: String::new(),
+        skills: vec![],
+        wishes: String::new(),
+        notes: String::new(),
+        casemanager,
+    };
+    let start = random.day_between(date(2019, 1, 1), date(2025, 9, 30));
+    let end = random
+        .chance(40)
+        .then(|| random.day_between(start, date(2026, 6, 30)));
+    let kind = *random.pick(&[
+        RegistrationKind::Bijstand,
+        RegistrationKind::Bijstand,
+        RegistrationKind::Bijstand,
+        RegistrationKind::Ioaw,
+        RegistrationKind::Nugger,
+        RegistrationKind::Anw,
+    ]);
+    let mut episodes = vec![Episode {
+        kind,
+        span: DateSpan::new(start, end).expect("end after start"),
+    }];
+    if let Some(end) = end
+        && random.chance(25)
+    {
+        let again = random.day_between(end + chrono::Days::new(30), end + chrono::Days::new(400));
+        episodes.push(Episode {
+            kind: RegistrationKind::Bijstand,
+            span: DateSpan::new(again, None).expect("open"),
+        });
+    }
+    let fase = *random.pick(&[
+        Fase::Fase1,
+        Fase::Fase2,
+        Fase::Fase2,
+        Fase::Fase3,
+        Fase::Fase4,
+        Fase::Ontheffing,
+    ]);
+    let classification = random.chance(85).then(|| Classification {
+        value: ClassificationValue::Fase(fase),
+        valid_from: start,
+        motivation: String::new(),
+        classifier: change.actor.subject.clone(),
+    });
+    let assignment = random.chance(50).then(|| Assignment {
+        valid_from: start,
+        codes: [code(random.pick(&DOELGROEPEN).0)].into(),
+    });
+    // What the referral rules see on a day: the same facts the store reads
+    // inside its write transaction.
+    let on_day = |day: NaiveDate| ClientOnReferral {
+        registered: episodes.iter().any(|e| e.span.contains(day)),
+        fase: classification
+            .as_ref()
+            .filter(|c| c.valid_from <= day)
+            .and_then(|c| match c.value {
+                ClassificationValue::Fase(fase) => Some(fase),
+                ClassificationValue::Trede(_) => None,
+            }),
+        doelgroepen: assignment
+            .as_ref()
+            .filter(|a| a.valid_from <= day)
+            .map(|a| a.codes.clone())
+            .unwrap_or_default(),
+    };
+    let mut trajectories = Vec::new();
+    // 0 to 6 referrals: about 2.6 trajectories per client once the rules
+    // have refused some, the scale of the report benchmark.
+    for _ in 0..random.below(7) {
+        let contract_index = random.below(setup.contracts.len() as u64) as usize;
+        let fits = match setup.contracts[contract_index].group {
+            0 => matches!(fase, Fase::Fase1 | Fase::Fase2),
+            1 => matches!(fase, Fase::Fase2 | Fase::Fase3),
+            _ => true,
+        };
+        let active_until = end.unwrap_or(date(2026, 6, 30)).min(date(2026, 6, 30));
+        let referral = random.day_between(
+            start.max(date(2023, 1, 1)),
+            active_until.max(date(2023, 1, 1)),
+        );
+        if referral < start || referral > active_until {
+            continue;
         }
-        let fase = *random.pick(&[
-            Fase::Fase1,
-            Fase::Fase2,
-            Fase::Fase2,
-            Fase::Fase3,
-            Fase::Fase4,
-            Fase::Ontheffing,
+        let under_contract = random.chance(85);
+        let kind = *random.pick(&[
+            TrajectoryKind::Bemiddeling,
+            TrajectoryKind::Scholing,
+            TrajectoryKind::SocialeActivering,
         ]);
-        if random.chance(85) {
-            let classification = Classification {
-                value: ClassificationValue::Fase(fase),
-                valid_from: start,
-                motivation: String::new(),
-                classifier: change.actor.subject.clone(),
-            };
-            store
-                .create_classification(gemeente, client.id, classification, &change)
-                .await?;
+        let requests = vec![
+            LineRequest {
+                product_code: code("DIAGNOSE"),
+                quantity: 1,
+                unit_price_cents: 90_000,
+                unit: PriceUnit::PerTrajectory,
+            },
+            LineRequest {
+                product_code: code("COACHING"),
+                quantity: 5 + random.below(30) as u32,
+                unit_price_cents: 8_000,
+                unit: PriceUnit::PerHour,
+            },
+        ];
+        let target_group_exception = (under_contract && !fits).then(|| "maatwerk".to_owned());
+        let contract = under_contract.then_some(contract_index);
+        let terms = contract.map(|i| &setup.contracts[i].terms);
+        if check_referral(
+            referral,
+            terms,
+            &on_day(referral),
+            target_group_exception.as_deref(),
+        )
+        .is_err()
+        {
+            continue;
         }
-        if random.chance(50) {
-            let codes: DoelgroepSet = [code(random.pick(&DOELGROEPEN).0)].into();
-            store
-                .create_assignment(
-                    gemeente,
-                    client.id,
-                    Assignment {
-                        valid_from: start,
-                        codes,
-                    },
-                    &change,
-                )
-                .await?;
-        }
-        for _ in 0..random.below(5) {
-            let (contract_id, group) = *random.pick(&contracts);
-            let fits = match group {
-                0 => matches!(fase, Fase::Fase1 | Fase::Fase2),
-                1 => matches!(fase, Fase::Fase2 | Fase::Fase3),
-                _ => true,
-            };
-            let active_until = end.unwrap_or(date(2026, 6, 30)).min(date(2026, 6, 30));
-            let referral = random.day_between(
-                start.max(date(2023, 1, 1)),
-                active_until.max(date(2023, 1, 1)),
-            );
-            if referral < start || referral > active_until {
-                continue;
-            }
-            let under_contract = random.chance(85);
-            let referral_request = Referral {
-                client_id: client.id,
-                contract_id: under_contract.then_some(contract_id),
-                kind: *random.pick(&[
-                    TrajectoryKind::Bemiddeling,
-                    TrajectoryKind::Scholing,
-                    TrajectoryKind::SocialeActivering,
-                ]),
-                casemanager: change.actor.subject.clone(),
-                referral_date: referral,
-                lines: vec![
-                    LineRequest {
-                        product_code: code("DIAGNOSE"),
-                        quantity: 1,
-                        unit_price_cents: 90_000,
-                        unit: PriceUnit::PerTrajectory,
-                    },
-                    LineRequest {
-                        product_code: code("COACHING"),
-                        quantity: 5 + random.below(30) as u32,
-                        unit_price_cents: 8_000,
-                        unit: PriceUnit::PerHour,
-                    },
-                ],
-                target_group_exception: (under_contract && !fits).then(|| "maatwerk".to_owned()),
-            };
-            let trajectory = match store
-                .create_trajectory(gemeente, referral_request, &change)
-                .await
+        let Ok(lines) = price_lines(&requests, terms, referral) else {
+            continue;
+        };
+        let mut lifecycle = Lifecycle::referred(referral);
+        let mut changes = Vec::new();
+        if random.chance(80) {
+            let started = random.day_between(referral, referral + chrono::Days::new(60));
+            if check_start(started, terms).is_ok()
+                && let Ok(after) = lifecycle.clone().start_on(started)
             {
-                Ok(t) => t,
-                Err(StoreError::Precondition { .. }) => continue,
-                Err(err) => return Err(err),
-            };
-            generated.trajectories += 1;
-            let mut version = 1;
-            if random.chance(80) {
-                let started = random.day_between(referral, referral + chrono::Days::new(60));
-                let step = TrajectoryChange::Start(started);
-                if store
-                    .change_trajectory(gemeente, trajectory.id, version, &change, step)
-                    .await
-                    .is_ok()
-                {
-                    version += 1;
-                }
-                if random.chance(70) {
-                    let ended = random.day_between(started, started + chrono::Days::new(540));
-                    let reason = *random.pick(&[
-                        EndReason::WorkRegular,
-                        EndReason::WorkRegular,
-                        EndReason::WorkSubsidised,
-                        EndReason::Medical,
-                        EndReason::NoShow,
-                        EndReason::CompletedWithoutWork,
-                        EndReason::Moved,
-                    ]);
-                    let job = reason.is_work().then(|| {
-                        JobDetails::new(
-                            JobContractKind::Temporary,
-                            24.0 + random.below(16) as f64,
-                            "medewerker",
-                            "Werkgever BV",
-                        )
-                        .expect("valid demo job")
+                lifecycle = after;
+                changes.push(PlannedChange {
+                    step: TrajectoryChange::Start(started),
+                    change: change.clone(),
+                    lifecycle: lifecycle.clone(),
+                });
+            }
+            if random.chance(70) {
+                let ended = random.day_between(started, started + chrono::Days::new(540));
+                let reason = *random.pick(&[
+                    EndReason::WorkRegular,
+                    EndReason::WorkRegular,
+                    EndReason::WorkSubsidised,
+                    EndReason::Medical,
+                    EndReason::NoShow,
+                    EndReason::CompletedWithoutWork,
+                    EndReason::Moved,
+                ]);
+                let job = reason.is_work().then(|| {
+                    JobDetails::new(
+                        JobContractKind::Temporary,
+                        24.0 + random.below(16) as f64,
+                        "medewerker",
+                        "Werkgever BV",
+                    )
+                    .expect("valid demo job")
+                });
+                let ending = Ending::new(ended, reason, job).expect("job matches reason");
+                if let Ok(after) = lifecycle.clone().end(ending.clone()) {
+                    lifecycle = after;
+                    changes.push(PlannedChange {
+                        step: TrajectoryChange::End(ending.clone()),
+                        change: change.clone(),
+                        lifecycle: lifecycle.clone(),
                     });
-                    let ending = Ending::new(ended, reason, job).expect("job matches reason");
-                    let step = TrajectoryChange::End(ending.clone());
-                    if store
-                        .change_trajectory(gemeente, trajectory.id, version, &change, step)
-                        .await
-                        .is_ok()
-                    {
-                        version += 1;
-                        if random.chance(10) {
-                            // A correction recorded later: the end date was a week off.
-                            let corrected = Ending {
-                                date: ending.date + chrono::Days::new(7),
-                                ..ending
-                            };
-                            let correction = Correction {
-                                ending: Some(Some(corrected)),
-                                ..Default::default()
-                            };
-                            let fix = Change {
-                                reason: Some("einddatum gecorrigeerd".into()),
-                                ..change.clone()
-                            };
-                            if store
-                                .change_trajectory(
-                                    gemeente,
-                                    trajectory.id,
-                                    version,
-                                    &fix,
-                                    TrajectoryChange::Correct(correction),
-                                )
-                                .await
-                                .is_ok()
-                            {
-                                generated.corrections += 1;
-                            }
+                    if random.chance(10) {
+                        // A correction recorded later: the end date was a week off.
+                        let corrected = Ending {
+                            date: ending.date + chrono::Days::new(7),
+                            ..ending
+                        };
+                        if let Ok(after) = Lifecycle::from_parts(
+                            lifecycle.referral(),
+                            lifecycle.start(),
+                            Some(corrected.clone()),
+                        ) {
+                            changes.push(PlannedChange {
+                                step: TrajectoryChange::Correct(Correction {
+                                    ending: Some(Some(corrected)),
+                                    ..Default::default()
+                                }),
+                                change: Change {
+                                    reason: Some("einddatum gecorrigeerd".into()),
+                                    ..change.clone()
+                                },
+                                lifecycle: after,
+                            });
                         }
                     }
                 }
             }
         }
+        trajectories.push(TrajectoryPlan {
+            contract,
+            kind,
+            referral_date: referral,
+            requests,
+            lines,
+            target_group_exception,
+            changes,
+        });
     }
-    Ok(generated)
+    ClientPlan {
+        change,
+        details,
+        episodes,
+        classification,
+        assignment,
+        trajectories,
+    }
+}
+
+/// Records one client through the store, as the API would. False when a
+/// client with its BSN already exists (data generated before with this
+/// seed); every other refusal is a bug in the generator and an error.
+async fn record_client(
+    store: &Store,
+    gemeente: &GemeenteCode,
+    setup: &Setup,
+    plan: &ClientPlan,
+) -> StoreResult<bool> {
+    let change = &plan.change;
+    let client = match store
+        .create_client(gemeente, plan.details.clone(), change)
+        .await
+    {
+        Ok(client) => client,
+        Err(StoreError::AlreadyExists(_)) => return Ok(false),
+        Err(err) => return Err(err),
+    };
+    for episode in &plan.episodes {
+        store
+            .create_registration(gemeente, client.id, *episode, change)
+            .await?;
+    }
+    if let Some(classification) = &plan.classification {
+        store
+            .create_classification(gemeente, client.id, classification.clone(), change)
+            .await?;
+    }
+    if let Some(assignment) = &plan.assignment {
+        store
+            .create_assignment(gemeente, client.id, assignment.clone(), change)
+            .await?;
+    }
+    for trajectory in &plan.trajectories {
+        let referral = Referral {
+            client_id: client.id,
+            contract_id: trajectory.contract.map(|i| setup.contracts[i].id),
+            kind: trajectory.kind,
+            casemanager: change.actor.subject.clone(),
+            referral_date: trajectory.referral_date,
+            lines: trajectory.requests.clone(),
+            target_group_exception: trajectory.target_group_exception.clone(),
+        };
+        let record = store.create_trajectory(gemeente, referral, change).await?;
+        for (version, planned) in (1..).zip(&trajectory.changes) {
+            store
+                .change_trajectory(
+                    gemeente,
+                    record.id,
+                    version,
+                    &planned.change,
+                    planned.step.clone(),
+                )
+                .await?;
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -166,6 +166,11 @@ enum Command {
         /// The same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write the same data in large batches instead of one transaction
+        /// per fact (for benchmark-sized data; the gemeente must have no
+        /// clients yet).
+        #[arg(long)]
+        bulk: bool,
         #[command(flatten)]
         database: Database,
     },
@@ -264,12 +269,17 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             gemeente,
             clients,
             seed,
+            bulk,
             database,
         } => {
             let store = clientvolg::store::Store::open(&database.database_url).await?;
             let gemeente = clientvolg::domain::gemeente::GemeenteCode::parse(&gemeente)?;
             let started = std::time::Instant::now();
-            let generated = clientvolg::demo::generate(&store, &gemeente, clients, seed).await?;
+            let generated = if bulk {
+                clientvolg::demo::generate_bulk(&store, &gemeente, clients, seed).await?
+            } else {
+                clientvolg::demo::generate(&store, &gemeente, clients, seed).await?
+            };
             tracing::info!(
                 clients = generated.clients,
                 episodes = generated.episodes,

@@ -1,7 +1,7 @@
 //! A casemanager's caseload: the clients assigned to them by fase on a day,
 //! their trajectories running that day, and the progress reports overdue.
 
-use super::sql::{a, col, grouped, numbers, snapshots, with};
+use super::sql::{a, col, grouped, numbers, read_transaction, snapshots, with};
 use super::{Row, Table, Value};
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
@@ -35,7 +35,7 @@ impl Store {
         on_date: NaiveDate,
         horizon: RecordedAt,
     ) -> StoreResult<CaseloadReport> {
-        let txn = crate::store::begin_read(self.connection(), gemeente).await?;
+        let txn = read_transaction(self, gemeente).await?;
         let db = &txn;
         let fase_on_date = Query::select()
             .column((a("fa"), a("value")))
@@ -84,7 +84,7 @@ impl Store {
             )
             .to_owned();
         let running = numbers(db, &with(snapshots(gemeente, horizon), running), 1).await?[0];
-        txn.commit().await?;
+        txn.rollback().await?;
         let filter = OverdueFilter {
             casemanager: Some(casemanager.to_owned()),
             ..Default::default()

@@ -15,6 +15,11 @@ use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use chrono::NaiveDate;
 
+/// Memory per sort or hash of a report on PostgreSQL, for its transaction
+/// only: a report groups and joins hundreds of thousands of rows at a time,
+/// which the server's default (4 MB) would spill to disk.
+pub const POSTGRES_REPORT_WORK_MEM: &str = "256MB";
+
 /// One cell of a report.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[serde(untagged)]

@@ -1,15 +1,19 @@
-//! Building blocks of the report queries: the snapshot of each version table
-//! as of the report's transaction time (as common table expressions), the
-//! calendar of date constants, and reading grouped counts back.
+//! Building blocks of the report queries: the report's read transaction,
+//! the snapshot of each version table as of the report's transaction time
+//! (as common table expressions, or materialised once per report into
+//! temporary tables), the calendar of date constants, and reading grouped
+//! counts back.
 
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use crate::store::latest_as_of_in;
+use crate::store::{Store, StoreResult};
+use chrono::NaiveDate;
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, SelectStatement, Value,
     ValueTuple, WithClause, WithQuery,
 };
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr};
 
 pub(super) fn a(name: &str) -> Alias {
     Alias::new(name)
@@ -136,6 +140,304 @@ pub(super) fn snapshots(
         ),
         snapshot_cte("dg", dg),
     ]
+}
+
+/// Opens the read transaction a report runs in: every query of one report
+/// goes through it, on one connection, so that temporary tables are seen
+/// by all of them. It carries the gemeente for PostgreSQL's row-level
+/// security, like every transaction of the store. The report rolls it back
+/// when it is done, which also drops its temporary tables.
+pub(super) async fn read_transaction(
+    store: &Store,
+    gemeente: &GemeenteCode,
+) -> StoreResult<DatabaseTransaction> {
+    crate::store::begin_read(store.connection(), gemeente).await
+}
+
+/// Settings, for this transaction only, of a report that counts a whole
+/// gemeente on PostgreSQL.
+pub(super) async fn tune_for_counting(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute_unprepared(&format!(
+        "SET LOCAL work_mem = '{}'",
+        super::POSTGRES_REPORT_WORK_MEM
+    ))
+    .await?;
+    // Every such query is a set operation over hundreds of thousands of
+    // rows, but PostgreSQL underestimates joins on (client, day) pairs a
+    // hundredfold and then picks nested loops of index lookups, a third
+    // slower at 200,000 clients than hash joins (docs/benchmarks.md).
+    txn.execute_unprepared("SET LOCAL enable_nestloop = off")
+        .await?;
+    Ok(())
+}
+
+/// `{alias}` (a row of version table `table`) has no newer version recorded
+/// at or before `horizon`: it is the latest version as of `horizon`. The
+/// same rows as `store::latest_as_of_in`, written as an anti-join so that
+/// the database can answer it for a whole table in one pass instead of one
+/// lookup per row.
+fn newest_as_of(table: &str, alias: &str, horizon: RecordedAt) -> Expr {
+    let newer = format!("{alias}_newer");
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(a(table), a(&newer))
+            .and_where(col(&newer, "id").equals((a(alias), a("id"))))
+            .and_where(col(&newer, "version").gt(col(alias, "version")))
+            .and_where(col(&newer, "recorded_at").lte(horizon.micros()))
+            .to_owned(),
+    )
+    .not()
+}
+
+/// The days a report reads facts for; rows outside them cannot change its
+/// numbers, so the materialised snapshots leave them out.
+pub(super) struct Reach {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The last day after the period an episode start is looked at
+    /// (duurzaamheid: 183 days after a work ending).
+    pub last_episode_start: NaiveDate,
+}
+
+/// One temporary table: its name, the query filling it, and its indexes.
+struct Materialised {
+    name: &'static str,
+    /// The select with its filters (run as INSERT … SELECT).
+    fill: SelectStatement,
+    /// The same columns with no rows, to create the table from: PostgreSQL
+    /// takes no bind parameters in CREATE TABLE … AS.
+    shape: SelectStatement,
+    indexes: &'static [&'static [&'static str]],
+}
+
+/// The columns of `table` (as `alias`) the report reads, with its filters
+/// or, for the shape, none.
+fn snapshot_select(
+    table: &str,
+    alias: &str,
+    columns: &[&str],
+    filters: Option<Vec<Expr>>,
+) -> SelectStatement {
+    let mut query = Query::select();
+    for column in columns {
+        query.column((a(alias), a(column)));
+    }
+    query.from_as(a(table), a(alias));
+    match filters {
+        Some(filters) => {
+            for filter in filters {
+                query.and_where(filter);
+            }
+        }
+        None => {
+            query.and_where(Expr::cust("1 = 0"));
+        }
+    }
+    query.to_owned()
+}
+
+/// Materialises the snapshots as temporary tables `ep`, `tr`, `cl`, `fa`
+/// and `dg` (the same rows and names as `snapshots`, limited to `reach`),
+/// each with the indexes the report's lookups need. Built once per report,
+/// they spare every later query the latest-version search over the whole
+/// history.
+pub(super) async fn materialise_snapshots(
+    txn: &DatabaseTransaction,
+    gemeente: &GemeenteCode,
+    horizon: RecordedAt,
+    reach: &Reach,
+) -> Result<(), DbErr> {
+    let current = |table: &str, alias: &str| {
+        vec![
+            col(alias, "gemeente").eq(gemeente.as_str()),
+            col(alias, "recorded_at").lte(horizon.micros()),
+            newest_as_of(table, alias, horizon),
+        ]
+    };
+    let snapshot = |name, table, alias, columns: &[&str], extra: Vec<Expr>, indexes| {
+        let mut filters = current(table, alias);
+        filters.extend(extra);
+        Materialised {
+            name,
+            fill: snapshot_select(table, alias, columns, Some(filters)),
+            shape: snapshot_select(table, alias, columns, None),
+            indexes,
+        }
+    };
+    let open_or_from = |alias: &str, day: NaiveDate| {
+        col(alias, "end_date")
+            .is_null()
+            .or(col(alias, "end_date").gte(day))
+    };
+    let day_before = reach.period_start.pred_opt().unwrap_or(reach.period_start);
+    let assignments = |filters: Option<Vec<Expr>>| {
+        snapshot_select(
+            "doelgroep_assignment_versions",
+            "d",
+            &["client_id", "valid_from"],
+            filters,
+        )
+        .column((a("m"), a("code")))
+        .join_as(
+            JoinType::LeftJoin,
+            a("doelgroep_assignment_codes"),
+            a("m"),
+            col("m", "assignment_id")
+                .equals((a("d"), a("id")))
+                .and(col("m", "version").equals((a("d"), a("version")))),
+        )
+        .to_owned()
+    };
+    let mut dg_filters = current("doelgroep_assignment_versions", "d");
+    dg_filters.push(col("d", "valid_from").lte(reach.period_end));
+    let tables = [
+        snapshot(
+            "ep",
+            "registration_versions",
+            "r",
+            &["client_id", "kind", "start_date", "end_date"],
+            vec![
+                col("r", "start_date").lte(reach.last_episode_start),
+                open_or_from("r", day_before),
+            ],
+            &[&["client_id", "start_date"]],
+        ),
+        // A trajectory referred after the period, or ended before it,
+        // counts nowhere (it cannot start or end before its referral).
+        snapshot(
+            "tr",
+            "trajectory_versions",
+            "t",
+            &[
+                "id",
+                "version",
+                "client_id",
+                "provider_id",
+                "contract_id",
+                "casemanager",
+                "referral_date",
+                "start_date",
+                "end_date",
+                "end_reason",
+            ],
+            vec![
+                col("t", "referral_date").lte(reach.period_end),
+                open_or_from("t", reach.period_start),
+            ],
+            &[&["client_id", "end_date"]],
+        ),
+        snapshot(
+            "cl",
+            "client_versions",
+            "c",
+            &["id", "birth_date", "casemanager"],
+            vec![],
+            &[&["id"]],
+        ),
+        snapshot(
+            "fa",
+            "classification_versions",
+            "f",
+            &["client_id", "value", "valid_from"],
+            vec![
+                col("f", "scheme").eq("FASE"),
+                col("f", "valid_from").lte(reach.period_end),
+            ],
+            &[&["client_id", "valid_from"]],
+        ),
+        Materialised {
+            name: "dg",
+            fill: assignments(Some(dg_filters)),
+            shape: assignments(None),
+            indexes: &[&["client_id", "valid_from"]],
+        },
+    ];
+    let backend = txn.get_database_backend();
+    for table in tables {
+        let mut create = backend.build(&table.shape);
+        create.sql = format!("CREATE TEMPORARY TABLE {} AS {}", table.name, create.sql);
+        txn.execute_raw(create).await?;
+        let mut fill = backend.build(&table.fill);
+        fill.sql = format!("INSERT INTO {} {}", table.name, fill.sql);
+        txn.execute_raw(fill).await?;
+        for (i, columns) in table.indexes.iter().enumerate() {
+            txn.execute_unprepared(&format!(
+                "CREATE INDEX {name}_{i} ON {name} ({})",
+                columns.join(", "),
+                name = table.name
+            ))
+            .await?;
+        }
+        // Temporary tables get no automatic statistics in PostgreSQL;
+        // without them the planner guesses their sizes badly.
+        if backend == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("ANALYZE {}", table.name))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The type of a column of a temporary table filled from a query.
+#[derive(Clone, Copy)]
+pub(super) enum ColumnType {
+    Integer,
+    Text,
+    Date,
+    Uuid,
+}
+
+impl ColumnType {
+    /// PostgreSQL needs the types; SQLite columns without a declared type
+    /// keep every value as the query produced it (dates as text, ids as
+    /// blobs), exactly as in the tables they come from.
+    fn declared(self, backend: DbBackend) -> &'static str {
+        match (backend, self) {
+            (DbBackend::Postgres, ColumnType::Integer) => " BIGINT",
+            (DbBackend::Postgres, ColumnType::Text) => " TEXT",
+            (DbBackend::Postgres, ColumnType::Date) => " DATE",
+            (DbBackend::Postgres, ColumnType::Uuid) => " UUID",
+            _ => "",
+        }
+    }
+}
+
+/// Materialises the rows of `query` as the temporary table `name` with the
+/// given columns and indexes, and on PostgreSQL its statistics.
+pub(super) async fn materialise(
+    txn: &impl ConnectionTrait,
+    name: &str,
+    columns: &[(&str, ColumnType)],
+    query: &WithQuery,
+    indexes: &[&str],
+) -> Result<(), DbErr> {
+    let backend = txn.get_database_backend();
+    let declared: Vec<String> = columns
+        .iter()
+        .map(|(column, kind)| format!("{column}{}", kind.declared(backend)))
+        .collect();
+    txn.execute_unprepared(&format!(
+        "CREATE TEMPORARY TABLE {name} ({})",
+        declared.join(", ")
+    ))
+    .await?;
+    let mut fill = backend.build(query);
+    fill.sql = format!("INSERT INTO {name} {}", fill.sql);
+    txn.execute_raw(fill).await?;
+    for column in indexes {
+        txn.execute_unprepared(&format!(
+            "CREATE INDEX {name}_{column} ON {name} ({column})"
+        ))
+        .await?;
+    }
+    if backend == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("ANALYZE {name}")).await?;
+    }
+    Ok(())
 }
 
 /// A table of constants, one row per element of `rows`, with the given

@@ -47,7 +47,7 @@ async fn advance(
 
 /// Starts a write transaction on `gemeente`'s data and hands out its
 /// transaction time.
-pub(super) async fn begin_write(
+pub(crate) async fn begin_write(
     db: &DatabaseConnection,
     gemeente: &GemeenteCode,
 ) -> StoreResult<(DatabaseTransaction, RecordedAt)> {

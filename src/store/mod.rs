@@ -28,6 +28,7 @@ use sea_orm::{
 };
 use std::time::Duration;
 
+pub(crate) use clock::begin_write;
 pub use clock::now;
 
 /// What can go wrong in the store, in terms the API can answer with.
