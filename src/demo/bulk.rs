@@ -172,6 +172,7 @@ impl Rows {
             self.lines.push(trajectory_lines::ActiveModel {
                 trajectory_id: Set(id),
                 version: Set(spine.version),
+                gemeente: Set(spine.gemeente.as_str().to_owned()),
                 line_no: Set(line_no),
                 product_code: Set(line.product_code.to_string()),
                 quantity: Set(line.quantity as i32),
@@ -270,6 +271,7 @@ async fn write_batch(
                     .push(doelgroep_assignment_codes::ActiveModel {
                         assignment_id: Set(id),
                         version: Set(1),
+                        gemeente: Set(gemeente.as_str().to_owned()),
                         code: Set(code.as_str().to_owned()),
                     });
             }

@@ -424,6 +424,7 @@ async fn insert_assignment(
             .map(|code| doelgroep_assignment_codes::ActiveModel {
                 assignment_id: Set(id),
                 version: Set(version),
+                gemeente: Set(gemeente.as_str().to_owned()),
                 code: Set(code.as_str().to_owned()),
             });
         doelgroep_assignment_codes::Entity::insert_many(members)

@@ -437,6 +437,7 @@ async fn insert(
             .map(|(line, line_no)| trajectory_lines::ActiveModel {
                 trajectory_id: Set(record.id),
                 version: Set(version),
+                gemeente: Set(gemeente.as_str().to_owned()),
                 line_no: Set(line_no),
                 product_code: Set(line.product_code.to_string()),
                 quantity: Set(line.quantity as i32),

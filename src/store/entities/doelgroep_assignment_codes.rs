@@ -9,6 +9,9 @@ pub struct Model {
     pub version: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub code: String,
+    /// The assignment's gemeente, copied so that row-level security can
+    /// check each code by itself.
+    pub gemeente: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

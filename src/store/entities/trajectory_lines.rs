@@ -9,6 +9,9 @@ pub struct Model {
     pub version: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub line_no: i32,
+    /// The trajectory's gemeente, copied so that row-level security can
+    /// check each line by itself.
+    pub gemeente: String,
     pub product_code: String,
     pub quantity: i32,
     pub unit: String,
