@@ -807,6 +807,19 @@ async fn auditor_filters_and_pages(app: TestApp) {
         })
         .await;
     assert_invalid(bad_token, "page_token");
+    let bad_time = app
+        .auditor()
+        .processing_log
+        .list_processing_records(ListProcessingRecordsRequest {
+            parent: GEMEENTE.into(),
+            start_time: Some(prost_types::Timestamp {
+                seconds: 0,
+                nanos: -1,
+            }),
+            ..Default::default()
+        })
+        .await;
+    assert_invalid(bad_time, "start_time");
     app.cleanup().await;
 }
 

@@ -13,7 +13,7 @@ use crate::domain::history::{Actor, Change, RecordedAt, Revision, Source, change
 use crate::proto::clientvolg::v1 as pb;
 use crate::proto::google::r#type::Date;
 use crate::store::{Page, PageRequest};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// Attaches the field's name to a domain refusal.
@@ -47,21 +47,37 @@ pub fn to_date(date: NaiveDate) -> Date {
 }
 
 pub fn timestamp(at: RecordedAt) -> prost_types::Timestamp {
-    let time = at.to_datetime();
+    instant_to_pb(at.to_datetime())
+}
+
+pub fn instant_to_pb(time: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: time.timestamp(),
         nanos: time.timestamp_subsec_nanos() as i32,
     }
 }
 
+/// An optional timestamp field, which must be a valid instant.
+pub fn instant(
+    name: &str,
+    value: Option<&prost_types::Timestamp>,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    value
+        .map(|value| {
+            u32::try_from(value.nanos)
+                .ok()
+                .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
+                .ok_or_else(|| ApiError::invalid(name, "is not a valid timestamp"))
+        })
+        .transpose()
+}
+
 /// An `as_of`: a valid instant, not in the future (a future answer could
 /// still change, which `as_of` promises it will not).
 pub fn as_of(value: Option<&prost_types::Timestamp>) -> ApiResult<Option<RecordedAt>> {
-    let Some(value) = value else { return Ok(None) };
-    let at = u32::try_from(value.nanos)
-        .ok()
-        .and_then(|nanos| chrono::DateTime::from_timestamp(value.seconds, nanos))
-        .ok_or_else(|| ApiError::invalid("as_of", "is not a valid timestamp"))?;
+    let Some(at) = instant("as_of", value)? else {
+        return Ok(None);
+    };
     let at = RecordedAt::from_datetime(at);
     if at > crate::store::now() {
         return Err(ApiError::invalid(

@@ -1,7 +1,9 @@
 //! ProcessingLogService: the auditor reads the processing log of its own
 //! gemeente, by client, by actor and by period.
 
-use super::convert::{caller, client_name, concerned, own_gemeente, page_size};
+use super::convert::{
+    caller, client_name, concerned, instant, instant_to_pb, own_gemeente, page_size,
+};
 use super::error::{ApiError, ApiResult};
 use crate::domain::client::SUBJECT_MAX;
 use crate::domain::processing::{Processing, ProcessingRecord};
@@ -11,7 +13,7 @@ use crate::proto::clientvolg::v1::{
 };
 use crate::store::Store;
 use crate::store::processing_log::{LogPageRequest, ProcessingLogFilter};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -22,24 +24,6 @@ pub struct ProcessingLogApi {
 impl ProcessingLogApi {
     pub fn new(store: Store) -> Self {
         ProcessingLogApi { store }
-    }
-}
-
-fn instant(name: &str, value: Option<&prost_types::Timestamp>) -> ApiResult<Option<DateTime<Utc>>> {
-    value
-        .map(|value| {
-            u32::try_from(value.nanos)
-                .ok()
-                .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
-                .ok_or_else(|| ApiError::invalid(name, "is not a valid timestamp"))
-        })
-        .transpose()
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
     }
 }
 
@@ -90,8 +74,8 @@ fn to_pb(record: ProcessingRecord) -> pb::ProcessingRecord {
         trace_id: record.trace.trace_id,
         span_id: record.span_id,
         parent_span_id: record.trace.parent_span_id.unwrap_or_default(),
-        start_time: Some(timestamp(record.started_at)),
-        end_time: Some(timestamp(record.ended_at)),
+        start_time: Some(instant_to_pb(record.started_at)),
+        end_time: Some(instant_to_pb(record.ended_at)),
         rpc: record.rpc,
         kind: match record.processing {
             Processing::Read => pb::ProcessingKind::Read,
