@@ -10,6 +10,7 @@ mod m20261125_000002_trajectories;
 mod m20261125_000003_progress_reports;
 mod m20261125_000004_processing_log;
 mod m20261125_000006_row_level_security;
+mod m20261125_000007_current_versions;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_progress_reports::Migration),
             Box::new(m20261125_000004_processing_log::Migration),
             Box::new(m20261125_000006_row_level_security::Migration),
+            Box::new(m20261125_000007_current_versions::Migration),
         ]
     }
 }

@@ -64,6 +64,17 @@ const CHILD_TABLES: &[(&str, &str, &str, &str)] = &[
 /// matches no row.
 const TENANT: &str = "current_setting('clientvolg.gemeente', true)";
 
+/// Row-level security on `table` (PostgreSQL): only the rows of the
+/// transaction's gemeente, for its owner too.
+pub(crate) fn tenant_policy(table: &str) -> String {
+    format!(
+        "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; \
+         ALTER TABLE {table} FORCE ROW LEVEL SECURITY; \
+         CREATE POLICY {table}_tenant ON {table} \
+         USING (gemeente = {TENANT}) WITH CHECK (gemeente = {TENANT})"
+    )
+}
+
 /// Adds `gemeente` to a child table and fills it from the parent rows. The
 /// tables are append-only, so the guard is lifted for this one UPDATE of
 /// the schema change and put back.
@@ -117,13 +128,7 @@ impl MigrationTrait for Migration {
         }
         let db = manager.get_connection();
         for table in TENANT_TABLES {
-            db.execute_unprepared(&format!(
-                "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; \
-                 ALTER TABLE {table} FORCE ROW LEVEL SECURITY; \
-                 CREATE POLICY {table}_tenant ON {table} \
-                 USING (gemeente = {TENANT}) WITH CHECK (gemeente = {TENANT})"
-            ))
-            .await?;
+            db.execute_unprepared(&tenant_policy(table)).await?;
         }
         Ok(())
     }

@@ -128,8 +128,10 @@ impl Rows {
         insert_all::<classification_versions::Entity>(txn, self.classifications).await?;
         insert_all::<doelgroep_assignment_versions::Entity>(txn, self.assignments).await?;
         insert_all::<doelgroep_assignment_codes::Entity>(txn, self.assignment_codes).await?;
-        insert_all::<trajectory_versions::Entity>(txn, self.trajectories).await?;
-        insert_all::<trajectory_lines::Entity>(txn, self.lines).await
+        // Lines before their versions, as in the store (see
+        // `store::trajectories::insert`).
+        insert_all::<trajectory_lines::Entity>(txn, self.lines).await?;
+        insert_all::<trajectory_versions::Entity>(txn, self.trajectories).await
     }
 
     /// Version `spine.version` of a trajectory with `lifecycle`, and its

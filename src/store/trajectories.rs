@@ -426,9 +426,10 @@ async fn insert(
         target_group_exception: t.target_group_exception.clone(),
         progress_report_id: progress_report_id,
     });
-    trajectory_versions::Entity::insert(row)
-        .exec_without_returning(txn)
-        .await?;
+    // The lines first: the version's insert then finds them, and the
+    // database's table of latest versions takes their cost with the
+    // version instead of updating its row once more for the lines
+    // (migration m20261125_000007; either order gives the same rows).
     if !t.lines.is_empty() {
         let lines = t
             .lines
@@ -448,6 +449,9 @@ async fn insert(
             .exec_without_returning(txn)
             .await?;
     }
+    trajectory_versions::Entity::insert(row)
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
