@@ -2423,8 +2423,20 @@ async fn as_of_answers_the_same_numbers_forever(app: TestApp) {
     )
     .await;
     let c2 = bijstand(&mut anna, 2).await;
-    anna.classify_fase(&c2.name, Fase::Fase1, d(2024, 1, 1))
-        .await;
+    let fase_1 = anna
+        .classifications
+        .create_classification(v1::CreateClassificationRequest {
+            parent: c2.name.clone(),
+            classification: Some(v1::Classification {
+                value: Some(v1::classification::Value::Fase(Fase::Fase1 as i32)),
+                valid_from: Some(d(2024, 1, 1)),
+                ..Default::default()
+            }),
+            change: None,
+        })
+        .await
+        .expect("CreateClassification")
+        .into_inner();
     let c3 = client_born(&mut anna, 3, d(1990, 5, 17)).await;
     let r3 = register(
         &mut anna,
@@ -2446,6 +2458,7 @@ async fn as_of_answers_the_same_numbers_forever(app: TestApp) {
         "bestand",
         &[("FASE_1", 1), ("NIET_INGEDEELD", 2)],
     );
+    assert_column(&before.tables, T8, "bestand", &[("30-57.5", 3)]);
     assert_eq!(count(&before.tables, T1, "bijstand", "dag_voor_periode"), 3);
     assert_eq!(count(&before.tables, T1, "bijstand", "peildatum"), 3);
     assert_eq!(count(&before.tables, T2, "bijstand", "instroom"), 0);
@@ -2456,8 +2469,9 @@ async fn as_of_answers_the_same_numbers_forever(app: TestApp) {
     );
     tick().await;
 
-    // Corrections: the end moves after the period, a new fase, the
-    // registration ends, a new client.
+    // Corrections: the end moves after the period, a new fase, the fase
+    // before it corrected (a new version of the classification), a birth
+    // date corrected, the registration ends, a new client.
     anna.trajectories
         .update_trajectory(v1::UpdateTrajectoryRequest {
             trajectory: Some(Trajectory {
@@ -2475,6 +2489,32 @@ async fn as_of_answers_the_same_numbers_forever(app: TestApp) {
         .expect("UpdateTrajectory end_date");
     anna.classify_fase(&c2.name, Fase::Fase4, d(2025, 1, 1))
         .await;
+    anna.classifications
+        .update_classification(v1::UpdateClassificationRequest {
+            classification: Some(v1::Classification {
+                name: fase_1.name.clone(),
+                value: Some(v1::classification::Value::Fase(Fase::Fase2 as i32)),
+                ..Default::default()
+            }),
+            update_mask: mask(&["value"]),
+            version: version_of(&fase_1.revision),
+            change: Some(reason("fase gecorrigeerd")),
+        })
+        .await
+        .expect("UpdateClassification value");
+    anna.clients
+        .update_client(v1::UpdateClientRequest {
+            client: Some(Client {
+                name: c2.name.clone(),
+                birth_date: Some(d(2005, 3, 1)),
+                ..Default::default()
+            }),
+            update_mask: mask(&["birth_date"]),
+            version: version_of(&c2.revision),
+            change: Some(reason("geboortedatum gecorrigeerd")),
+        })
+        .await
+        .expect("UpdateClient birth_date");
     anna.registrations
         .update_registration(v1::UpdateRegistrationRequest {
             registration: Some(v1::Registration {
@@ -2522,6 +2562,7 @@ async fn as_of_answers_the_same_numbers_forever(app: TestApp) {
         "bestand",
         &[("FASE_4", 1), ("NIET_INGEDEELD", 2)],
     );
+    assert_column(&now.tables, T8, "bestand", &[("<23", 1), ("30-57.5", 2)]);
     assert_eq!(count(&now.tables, T1, "bijstand", "dag_voor_periode"), 3);
     assert_eq!(count(&now.tables, T1, "bijstand", "peildatum"), 3);
     assert_eq!(count(&now.tables, T2, "bijstand", "instroom"), 1);

@@ -238,36 +238,70 @@ fn bucket(value: Expr, prefix: &str, edges: &Edges) -> Expr {
         .into()
 }
 
-/// Per (client, day) pair of `events`, the latest `valid_from` on or before
-/// the day in snapshot `table` (fases, doelgroep assignments).
-fn latest_valid_from(table: &str) -> SelectStatement {
-    Query::select()
-        .column((a("cd"), a("client_id")))
-        .column((a("cd"), a("d")))
-        .expr_as(Func::max(col(table, "valid_from")), a("valid_from"))
-        .from(a("cd"))
+/// The rows of snapshot `table` (fases, doelgroep assignments) with the
+/// day each stops being in force, `valid_to`: the client's next later
+/// `valid_from` in it (NULL: still in force). A row is in force on day `d`
+/// when `valid_from <= d < valid_to`, exactly when its `valid_from` is the
+/// latest on or before `d`, so a (client, day) pair finds it with one join
+/// instead of a search for the latest.
+fn intervals(table: &str, columns: &[&str]) -> WithQuery {
+    let starts = Query::select()
+        .distinct()
+        .column(a("client_id"))
+        .column(a("valid_from"))
+        .from(a(table))
+        .to_owned();
+    let ends = Query::select()
+        .column(a("client_id"))
+        .column(a("valid_from"))
+        .expr_as(
+            Expr::cust("LEAD(valid_from) OVER (PARTITION BY client_id ORDER BY valid_from)"),
+            a("valid_to"),
+        )
+        .from(a("starts"))
+        .to_owned();
+    let mut query = Query::select();
+    for column in columns {
+        query.column((a(table), a(column)));
+    }
+    query
+        .column((a("ends"), a("valid_to")))
+        .from(a(table))
         .join(
             JoinType::InnerJoin,
-            a(table),
-            col(table, "client_id")
-                .equals((a("cd"), a("client_id")))
-                .and(col(table, "valid_from").lte(col("cd", "d"))),
-        )
-        .group_by_col((a("cd"), a("client_id")))
-        .group_by_col((a("cd"), a("d")))
-        .to_owned()
+            a("ends"),
+            col("ends", "client_id")
+                .equals((a(table), a("client_id")))
+                .and(col("ends", "valid_from").equals((a(table), a("valid_from")))),
+        );
+    with(
+        vec![cte("starts", starts), cte("ends", ends)],
+        query.to_owned(),
+    )
+}
+
+/// Row `alias` of an interval table is in force on day `day`.
+fn in_force(alias: &str, day: Expr) -> Expr {
+    col(alias, "valid_from").lte(day.clone()).and(
+        col(alias, "valid_to")
+            .is_null()
+            .or(col(alias, "valid_to").gt(day)),
+    )
 }
 
 /// The evaluated rows `en`: per column and client (from the table `ev` of
-/// `events`) its day `d`, whether it was in bijstand then, its fase, its age
-/// and duration buckets, and the valid-from of its doelgroep assignment in
-/// force. Every lookup is a join over the (client, day) pairs, computed once
-/// for all columns.
+/// `events`) its day `d`, whether it was in bijstand then, its fase (from
+/// the interval table `fi`), and its age and duration buckets. The episodes
+/// active on the day are looked up per row of `ev` (nearly every (client,
+/// day) pair occurs once: looking them up per distinct pair and joining
+/// back cost more than it saved); the doelgroepen in force are joined when
+/// they are counted.
 fn evaluated(request: &ReportRequest) -> WithQuery {
-    let active = active_on("ep", col("cd", "d"));
+    let active = active_on("ep", col("ev", "d"));
     let on_day = Query::select()
-        .column((a("cd"), a("client_id")))
-        .column((a("cd"), a("d")))
+        .column((a("ev"), a("col")))
+        .column((a("ev"), a("client_id")))
+        .column((a("ev"), a("d")))
         .expr_as(
             Func::max(
                 Expr::case(active.clone().and(bijstand_episode("ep")), Expr::val(1i64))
@@ -279,20 +313,16 @@ fn evaluated(request: &ReportRequest) -> WithQuery {
             Func::min(Expr::case(active, col("ep", "start_date")).finally(Expr::null())),
             a("first_start"),
         )
-        .from(a("cd"))
+        .from(a("ev"))
         .join(
             JoinType::LeftJoin,
             a("ep"),
-            col("ep", "client_id").equals((a("cd"), a("client_id"))),
+            col("ep", "client_id").equals((a("ev"), a("client_id"))),
         )
-        .group_by_col((a("cd"), a("client_id")))
-        .group_by_col((a("cd"), a("d")))
+        .group_by_col((a("ev"), a("col")))
+        .group_by_col((a("ev"), a("client_id")))
+        .group_by_col((a("ev"), a("d")))
         .to_owned();
-    let same_pair = |alias: &str| {
-        col(alias, "client_id")
-            .equals((a("ev"), a("client_id")))
-            .and(col(alias, "d").equals((a("ev"), a("d"))))
-    };
     let duration =
         Expr::case(col("od", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
             col("od", "first_start"),
@@ -300,52 +330,37 @@ fn evaluated(request: &ReportRequest) -> WithQuery {
             &request.duration_edges,
         ));
     let en = Query::select()
-        .column((a("ev"), a("col")))
-        .column((a("ev"), a("client_id")))
-        .column((a("ev"), a("d")))
+        .column((a("od"), a("col")))
+        .column((a("od"), a("client_id")))
+        .column((a("od"), a("d")))
         .column((a("od"), a("bijstand")))
-        .expr_as(col("fa", "value"), a("fase"))
+        .expr_as(col("fi", "value"), a("fase"))
         .expr_as(
             bucket(col("cl", "birth_date"), "age", &request.age_edges),
             a("age"),
         )
         .expr_as(duration, a("duration"))
-        .expr_as(col("gd", "valid_from"), a("dg_from"))
-        .from(a("ev"))
+        .from(a("od"))
         .join(
             JoinType::InnerJoin,
             a("cl"),
-            col("cl", "id").equals((a("ev"), a("client_id"))),
+            col("cl", "id").equals((a("od"), a("client_id"))),
         )
         .join(
             JoinType::InnerJoin,
             a("cal"),
-            col("cal", "day").equals((a("ev"), a("d"))),
+            col("cal", "day").equals((a("od"), a("d"))),
         )
-        .join(JoinType::InnerJoin, a("od"), same_pair("od"))
-        .join(JoinType::LeftJoin, a("fd"), same_pair("fd"))
         .join(
             JoinType::LeftJoin,
-            a("fa"),
-            col("fa", "client_id")
-                .equals((a("ev"), a("client_id")))
-                .and(col("fa", "valid_from").equals((a("fd"), a("valid_from")))),
+            a("fi"),
+            col("fi", "client_id")
+                .equals((a("od"), a("client_id")))
+                .and(in_force("fi", col("od", "d"))),
         )
-        .join(JoinType::LeftJoin, a("gd"), same_pair("gd"))
-        .to_owned();
-    let pairs = Query::select()
-        .distinct()
-        .column((a("ev"), a("client_id")))
-        .column((a("ev"), a("d")))
-        .from(a("ev"))
         .to_owned();
     let mut ctes = base(request);
-    ctes.extend([
-        cte("cd", pairs).materialized(true).to_owned(),
-        cte("od", on_day),
-        cte("fd", latest_valid_from("fa")),
-        cte("gd", latest_valid_from("dg")),
-    ]);
+    ctes.push(cte("od", on_day));
     with(ctes, en)
 }
 
@@ -355,7 +370,7 @@ const EV_COLUMNS: [(&str, ColumnType); 3] = [
     ("client_id", ColumnType::Uuid),
     ("d", ColumnType::Date),
 ];
-const EN_COLUMNS: [(&str, ColumnType); 8] = [
+const EN_COLUMNS: [(&str, ColumnType); 7] = [
     ("col", ColumnType::Integer),
     ("client_id", ColumnType::Uuid),
     ("d", ColumnType::Date),
@@ -363,7 +378,25 @@ const EN_COLUMNS: [(&str, ColumnType); 8] = [
     ("fase", ColumnType::Text),
     ("age", ColumnType::Integer),
     ("duration", ColumnType::Integer),
-    ("dg_from", ColumnType::Date),
+];
+/// The columns of the temporary table `days`: each day from the first start
+/// of a trajectory ended in the period to the period's end, and its ordinal.
+const DAYS_COLUMNS: [(&str, ColumnType); 2] = [
+    ("day", ColumnType::Date),
+    ("ordinal", ColumnType::Integer),
+];
+/// The columns of the interval tables `fi` (of `fa`) and `gi` (of `dg`).
+const FI_COLUMNS: [(&str, ColumnType); 4] = [
+    ("client_id", ColumnType::Uuid),
+    ("value", ColumnType::Text),
+    ("valid_from", ColumnType::Date),
+    ("valid_to", ColumnType::Date),
+];
+const GI_COLUMNS: [(&str, ColumnType); 4] = [
+    ("client_id", ColumnType::Uuid),
+    ("code", ColumnType::Text),
+    ("valid_from", ColumnType::Date),
+    ("valid_to", ColumnType::Date),
 ];
 
 /// The common table expressions every query starts with (the snapshots
@@ -410,19 +443,23 @@ async fn column_counts(
         }
         query
     };
+    // `en` has one row per (column, client). Joined with the doelgroep codes
+    // in force, or the episodes active, on the row's day it still has one
+    // row per (column, client, label), so counting rows counts distinct
+    // clients: the store allows one fase and one doelgroep assignment per
+    // client and valid-from, and no two episodes of one kind on one day.
     let rows = || col("en", "client_id").count();
-    let clients = || col("en", "client_id").count_distinct();
     let mut union = grouping("total", None, rows());
-    let by_doelgroep = grouping("doelgroep", Some(text(col("dg", "code"))), clients())
+    let by_doelgroep = grouping("doelgroep", Some(text(col("gi", "code"))), rows())
         .join(
             JoinType::LeftJoin,
-            a("dg"),
-            col("dg", "client_id")
+            a("gi"),
+            col("gi", "client_id")
                 .equals((a("en"), a("client_id")))
-                .and(col("dg", "valid_from").equals((a("en"), a("dg_from")))),
+                .and(in_force("gi", col("en", "d"))),
         )
         .to_owned();
-    let by_kind = grouping("kind", Some(text(col("ep", "kind"))), clients())
+    let by_kind = grouping("kind", Some(text(col("ep", "kind"))), rows())
         .join(
             JoinType::LeftJoin,
             a("ep"),
@@ -473,6 +510,22 @@ async fn column_counts(
         &["client_id"],
     )
     .await?;
+    materialise(
+        db,
+        "fi",
+        &FI_COLUMNS,
+        &intervals("fa", &["client_id", "value", "valid_from"]),
+        &["client_id"],
+    )
+    .await?;
+    materialise(
+        db,
+        "gi",
+        &GI_COLUMNS,
+        &intervals("dg", &["client_id", "code", "valid_from"]),
+        &["client_id"],
+    )
+    .await?;
     materialise(db, "en", &EN_COLUMNS, &evaluated(request), &["client_id"]).await?;
     let mut counts: Vec<ColumnCounts> = COLUMNS.iter().map(|_| ColumnCounts::default()).collect();
     let mut terugval = 0;
@@ -505,13 +558,13 @@ impl Store {
         request: &ReportRequest,
     ) -> StoreResult<InflowOutflowReport> {
         let txn = read_transaction(self, &request.gemeente).await?;
-        tune_for_counting(&txn).await?;
         let reach = Reach {
             period_start: request.period_start,
             period_end: request.period_end,
             last_episode_start: request.period_end + chrono::Days::new(DUURZAAMHEID_DAYS),
         };
         materialise_snapshots(&txn, &request.gemeente, request.horizon, &reach).await?;
+        tune_for_counting(&txn).await?;
         let report = counted(&txn, request).await;
         txn.rollback().await?;
         report
@@ -744,8 +797,8 @@ async fn per_owner(
             ),
         });
     }
-    let days = constants(
-        "days",
+    let ordinals = constants(
+        "ordinals",
         &["day", "ordinal"],
         from.iter_days()
             .take_while(|day| *day <= request.period_end)
@@ -753,27 +806,23 @@ async fn per_owner(
             .map(|(ordinal, day)| vec![day.into(), (ordinal as i64).into()])
             .collect(),
     );
-    let cost = Query::select()
-        .column((a("l"), a("trajectory_id")))
-        .column((a("l"), a("version")))
-        .expr_as(
-            sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
-            a("cents"),
-        )
-        .from(a("tr"))
-        .join_as(
-            JoinType::InnerJoin,
-            a("trajectory_lines"),
-            a("l"),
-            col("tr", "id")
-                .equals((a("l"), a("trajectory_id")))
-                .and(col("tr", "version").equals((a("l"), a("version")))),
-        )
-        // Only the cost of trajectories ended in the period is reported.
-        .and_where(ended.clone())
-        .group_by_col((a("l"), a("trajectory_id")))
-        .group_by_col((a("l"), a("version")))
-        .to_owned();
+    // A table (on SQLite with an index on the day): joined twice with every
+    // trajectory, a list of constants would be scanned per trajectory.
+    materialise(
+        db,
+        "days",
+        &DAYS_COLUMNS,
+        &with(
+            vec![ordinals],
+            Query::select()
+                .column(a("day"))
+                .column(a("ordinal"))
+                .from(a("ordinals"))
+                .to_owned(),
+        ),
+        &["day"],
+    )
+    .await?;
     let flag =
         |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
     let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
@@ -803,11 +852,9 @@ async fn per_owner(
         )
         .finally(Expr::val(0i64))))
         .expr(flag(measured))
-        .expr(sum(Expr::case(
-            ended,
-            Func::coalesce([col("cost", "cents"), Expr::val(0i64)]),
-        )
-        .finally(Expr::val(0i64))))
+        .expr(sum(
+            Expr::case(ended, col("tr", "cost_cents")).finally(Expr::val(0i64))
+        ))
         .from(a("tr"))
         .join_as(
             JoinType::LeftJoin,
@@ -821,21 +868,11 @@ async fn per_owner(
             a("de"),
             col("de", "day").equals((a("tr"), a("end_date"))),
         )
-        .join(
-            JoinType::LeftJoin,
-            a("cost"),
-            col("cost", "trajectory_id")
-                .equals((a("tr"), a("id")))
-                .and(col("cost", "version").equals((a("tr"), a("version")))),
-        )
         .group_by_col((a("tr"), a("provider_id")))
         .group_by_col((a("tr"), a("contract_id")))
         .to_owned();
-    let mut ctes = base(request);
-    ctes.push(days);
-    ctes.push(cte("cost", cost));
     let mut owners = Vec::new();
-    for row in db.query_all(&with(ctes, query)).await? {
+    for row in db.query_all(&with(base(request), query)).await? {
         let mut sums = [0; 9];
         for (i, sum) in sums.iter_mut().enumerate() {
             *sum = row.try_get_by_index::<Option<i64>>(i + 2)?.unwrap_or(0);

@@ -10,8 +10,8 @@ use crate::store::latest_as_of_in;
 use crate::store::{Store, StoreResult};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, JoinType, Query, SelectStatement, Value,
-    ValueTuple, WithClause, WithQuery,
+    Alias, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder,
+    SelectStatement, UnionType, Value, ValueTuple, WithClause, WithQuery,
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr};
 
@@ -168,7 +168,9 @@ pub(super) async fn tune_for_counting(txn: &DatabaseTransaction) -> Result<(), D
     // Every such query is a set operation over hundreds of thousands of
     // rows, but PostgreSQL underestimates joins on (client, day) pairs a
     // hundredfold and then picks nested loops of index lookups, a third
-    // slower at 200,000 clients than hash joins (docs/benchmarks.md).
+    // slower at 200,000 clients than hash joins (docs/benchmarks.md). Set
+    // after the snapshots are materialised: their search for the facts
+    // changed after `as_of` is a few index lookups, not a scan.
     txn.execute_unprepared("SET LOCAL enable_nestloop = off")
         .await?;
     Ok(())
@@ -214,59 +216,129 @@ struct Materialised {
     indexes: &'static [&'static [&'static str]],
 }
 
-/// The columns of `table` (as `alias`) the report reads, with its filters
-/// or, for the shape, none.
-fn snapshot_select(
-    table: &str,
-    alias: &str,
-    columns: &[&str],
-    filters: Option<Vec<Expr>>,
-) -> SelectStatement {
-    let mut query = Query::select();
-    for column in columns {
-        query.column((a(alias), a(column)));
+/// The column of `trajectory_current` that is no column of the history: a
+/// version's cost, from its lines.
+const COST: &str = "cost_cents";
+
+/// Column `column` of history row `alias`; for `COST`, the sum over the
+/// version's lines, as `trajectory_current` keeps it.
+fn history_column(alias: &str, column: &str) -> Expr {
+    if column != COST {
+        return col(alias, column);
     }
-    query.from_as(a(table), a(alias));
-    match filters {
-        Some(filters) => {
-            for filter in filters {
-                query.and_where(filter);
-            }
-        }
-        None => {
-            query.and_where(Expr::cust("1 = 0"));
-        }
-    }
-    query.to_owned()
+    let cost = Query::select()
+        .expr(Func::cast_as(
+            Func::sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
+            a("BIGINT"),
+        ))
+        .from_as(a("trajectory_lines"), a("l"))
+        .and_where(col("l", "trajectory_id").equals((a(alias), a("id"))))
+        .and_where(col("l", "version").equals((a(alias), a("version"))))
+        .to_owned();
+    Func::coalesce([
+        Expr::SubQuery(None, Box::new(cost.into_sub_query_statement())),
+        Expr::val(0i64),
+    ])
+    .into()
 }
 
-/// Materialises the snapshots as temporary tables `ep`, `tr`, `cl`, `fa`
-/// and `dg` (the same rows and names as `snapshots`, limited to `reach`),
-/// each with the indexes the report's lookups need. Built once per report,
-/// they spare every later query the latest-version search over the whole
-/// history.
+/// Which rows a snapshot holds: a gemeente's, as of an instant, passing the
+/// filters (written against the snapshot's alias). None: no rows, for the
+/// shape of its temporary table.
+type Scope<'a> = Option<(&'a GemeenteCode, RecordedAt, Vec<Expr>)>;
+
+/// The rows of one snapshot of the facts in history table `history`, whose
+/// latest versions table `current` keeps (both read as `alias`, so that the
+/// filters apply to either): the latest versions recorded at or before the
+/// instant, and, for the facts changed after it, their latest version in
+/// the history as of the instant.
+fn snapshot_select(
+    (history, current): (&str, &str),
+    alias: &str,
+    columns: &[&str],
+    scope: Scope,
+) -> SelectStatement {
+    let mut latest = Query::select();
+    for column in columns {
+        latest.expr_as(col(alias, column), a(column));
+    }
+    latest.from_as(a(current), a(alias));
+    let Some((gemeente, horizon, filters)) = scope else {
+        return latest.and_where(Expr::cust("1 = 0")).to_owned();
+    };
+    latest
+        .and_where(col(alias, "gemeente").eq(gemeente.as_str()))
+        .and_where(col(alias, "recorded_at").lte(horizon.micros()));
+    let now = format!("{alias}_now");
+    let mut changed = Query::select();
+    for column in columns {
+        changed.expr_as(history_column(alias, column), a(column));
+    }
+    changed
+        .from_as(a(history), a(alias))
+        .join_as(
+            JoinType::InnerJoin,
+            a(current),
+            a(&now),
+            col(&now, "id").equals((a(alias), a("id"))),
+        )
+        .and_where(col(&now, "gemeente").eq(gemeente.as_str()))
+        .and_where(col(&now, "recorded_at").gt(horizon.micros()))
+        .and_where(col(alias, "gemeente").eq(gemeente.as_str()))
+        .and_where(col(alias, "recorded_at").lte(horizon.micros()))
+        .and_where(newest_as_of(history, alias, horizon));
+    for filter in filters {
+        latest.and_where(filter.clone());
+        changed.and_where(filter);
+    }
+    latest.union(UnionType::All, changed).to_owned()
+}
+
+/// The doelgroep assignments in `scope`, one row per code of each (a NULL
+/// code for an empty set).
+fn assignments(scope: Scope) -> SelectStatement {
+    let latest = snapshot_select(
+        (
+            "doelgroep_assignment_versions",
+            "doelgroep_assignment_current",
+        ),
+        "d",
+        &["id", "version", "client_id", "valid_from"],
+        scope,
+    );
+    Query::select()
+        .column((a("s"), a("client_id")))
+        .column((a("s"), a("valid_from")))
+        .column((a("m"), a("code")))
+        .from_subquery(latest, a("s"))
+        .join_as(
+            JoinType::LeftJoin,
+            a("doelgroep_assignment_codes"),
+            a("m"),
+            col("m", "assignment_id")
+                .equals((a("s"), a("id")))
+                .and(col("m", "version").equals((a("s"), a("version")))),
+        )
+        .to_owned()
+}
+
+/// Materialises the snapshots as temporary tables `ep`, `tr` (with each
+/// trajectory's `cost_cents`), `cl`, `fa` and `dg` (the same rows and names
+/// as `snapshots`, limited to `reach`), each with the indexes the report's
+/// lookups need. Built once per report from the tables of latest versions
+/// (migration m20261125_000007), they spare every later query the search
+/// for the latest versions.
 pub(super) async fn materialise_snapshots(
     txn: &DatabaseTransaction,
     gemeente: &GemeenteCode,
     horizon: RecordedAt,
     reach: &Reach,
 ) -> Result<(), DbErr> {
-    let current = |table: &str, alias: &str| {
-        vec![
-            col(alias, "gemeente").eq(gemeente.as_str()),
-            col(alias, "recorded_at").lte(horizon.micros()),
-            newest_as_of(table, alias, horizon),
-        ]
-    };
-    let snapshot = |name, table, alias, columns: &[&str], extra: Vec<Expr>, indexes| {
-        let mut filters = current(table, alias);
-        filters.extend(extra);
-        Materialised {
-            name,
-            fill: snapshot_select(table, alias, columns, Some(filters)),
-            shape: snapshot_select(table, alias, columns, None),
-            indexes,
-        }
+    let snapshot = |name, tables, alias, columns: &[&str], filters, indexes| Materialised {
+        name,
+        fill: snapshot_select(tables, alias, columns, Some((gemeente, horizon, filters))),
+        shape: snapshot_select(tables, alias, columns, None),
+        indexes,
     };
     let open_or_from = |alias: &str, day: NaiveDate| {
         col(alias, "end_date")
@@ -274,30 +346,10 @@ pub(super) async fn materialise_snapshots(
             .or(col(alias, "end_date").gte(day))
     };
     let day_before = reach.period_start.pred_opt().unwrap_or(reach.period_start);
-    let assignments = |filters: Option<Vec<Expr>>| {
-        snapshot_select(
-            "doelgroep_assignment_versions",
-            "d",
-            &["client_id", "valid_from"],
-            filters,
-        )
-        .column((a("m"), a("code")))
-        .join_as(
-            JoinType::LeftJoin,
-            a("doelgroep_assignment_codes"),
-            a("m"),
-            col("m", "assignment_id")
-                .equals((a("d"), a("id")))
-                .and(col("m", "version").equals((a("d"), a("version")))),
-        )
-        .to_owned()
-    };
-    let mut dg_filters = current("doelgroep_assignment_versions", "d");
-    dg_filters.push(col("d", "valid_from").lte(reach.period_end));
     let tables = [
         snapshot(
             "ep",
-            "registration_versions",
+            ("registration_versions", "registration_current"),
             "r",
             &["client_id", "kind", "start_date", "end_date"],
             vec![
@@ -310,7 +362,7 @@ pub(super) async fn materialise_snapshots(
         // counts nowhere (it cannot start or end before its referral).
         snapshot(
             "tr",
-            "trajectory_versions",
+            ("trajectory_versions", "trajectory_current"),
             "t",
             &[
                 "id",
@@ -323,6 +375,7 @@ pub(super) async fn materialise_snapshots(
                 "start_date",
                 "end_date",
                 "end_reason",
+                COST,
             ],
             vec![
                 col("t", "referral_date").lte(reach.period_end),
@@ -332,7 +385,7 @@ pub(super) async fn materialise_snapshots(
         ),
         snapshot(
             "cl",
-            "client_versions",
+            ("client_versions", "client_current"),
             "c",
             &["id", "birth_date", "casemanager"],
             vec![],
@@ -340,7 +393,7 @@ pub(super) async fn materialise_snapshots(
         ),
         snapshot(
             "fa",
-            "classification_versions",
+            ("classification_versions", "classification_current"),
             "f",
             &["client_id", "value", "valid_from"],
             vec![
@@ -351,7 +404,11 @@ pub(super) async fn materialise_snapshots(
         ),
         Materialised {
             name: "dg",
-            fill: assignments(Some(dg_filters)),
+            fill: assignments(Some((
+                gemeente,
+                horizon,
+                vec![col("d", "valid_from").lte(reach.period_end)],
+            ))),
             shape: assignments(None),
             indexes: &[&["client_id", "valid_from"]],
         },
@@ -364,7 +421,7 @@ pub(super) async fn materialise_snapshots(
         let mut fill = backend.build(&table.fill);
         fill.sql = format!("INSERT INTO {} {}", table.name, fill.sql);
         txn.execute_raw(fill).await?;
-        for (i, columns) in table.indexes.iter().enumerate() {
+        for (i, columns) in indexes_for(backend, table.indexes).iter().enumerate() {
             txn.execute_unprepared(&format!(
                 "CREATE INDEX {name}_{i} ON {name} ({})",
                 columns.join(", "),
@@ -380,6 +437,17 @@ pub(super) async fn materialise_snapshots(
         }
     }
     Ok(())
+}
+
+/// The indexes a temporary table gets: SQLite joins by nested loops over
+/// them; PostgreSQL, with nested loops off for the counting, joins the
+/// whole tables by hashing and would only spend time building them.
+fn indexes_for<T>(backend: DbBackend, indexes: &[T]) -> &[T] {
+    if backend == DbBackend::Postgres {
+        &[]
+    } else {
+        indexes
+    }
 }
 
 /// The type of a column of a temporary table filled from a query.
@@ -428,7 +496,7 @@ pub(super) async fn materialise(
     let mut fill = backend.build(query);
     fill.sql = format!("INSERT INTO {name} {}", fill.sql);
     txn.execute_raw(fill).await?;
-    for column in indexes {
+    for column in indexes_for(backend, indexes) {
         txn.execute_unprepared(&format!(
             "CREATE INDEX {name}_{column} ON {name} ({column})"
         ))
