@@ -11,26 +11,37 @@
 -- 6 uitstroom_zonder_werk, 7 bestand) with the rows `totaal` and
 -- `waarvan bijstand`.
 WITH
--- The latest version as of $2 of each trajectory, episode and client.
+-- The latest version as of $2 of each trajectory, episode and client: the
+-- row in the table of latest versions when it was recorded by then, else
+-- (the fact changed after $2) the newest version by then in the history.
 tr AS (
     SELECT t.client_id, t.referral_date, t.start_date, t.end_date, t.end_reason
-    FROM trajectory_versions t
+    FROM trajectory_current t
     WHERE t.gemeente = $1 AND t.recorded_at <= $2
+    UNION ALL
+    SELECT t.client_id, t.referral_date, t.start_date, t.end_date, t.end_reason
+    FROM trajectory_versions t JOIN trajectory_current c ON c.id = t.id
+    WHERE c.gemeente = $1 AND c.recorded_at > $2 AND t.recorded_at <= $2
       AND NOT EXISTS (
           SELECT 1 FROM trajectory_versions n
           WHERE n.id = t.id AND n.version > t.version AND n.recorded_at <= $2)
 ),
 ep AS (
     SELECT r.client_id, r.kind, r.start_date, r.end_date
-    FROM registration_versions r
+    FROM registration_current r
     WHERE r.gemeente = $1 AND r.recorded_at <= $2
+    UNION ALL
+    SELECT r.client_id, r.kind, r.start_date, r.end_date
+    FROM registration_versions r JOIN registration_current c ON c.id = r.id
+    WHERE c.gemeente = $1 AND c.recorded_at > $2 AND r.recorded_at <= $2
       AND NOT EXISTS (
           SELECT 1 FROM registration_versions n
           WHERE n.id = r.id AND n.version > r.version AND n.recorded_at <= $2)
 ),
 cl AS (
-    SELECT DISTINCT c.id FROM client_versions c
-    WHERE c.gemeente = $1 AND c.recorded_at <= $2
+    SELECT c.id FROM client_current c
+    WHERE c.gemeente = $1 AND (c.recorded_at <= $2 OR EXISTS (
+        SELECT 1 FROM client_versions v WHERE v.id = c.id AND v.recorded_at <= $2))
 ),
 -- Per client the latest qualifying date in the period of each column.
 per_client AS (
