@@ -381,10 +381,8 @@ const EN_COLUMNS: [(&str, ColumnType); 7] = [
 ];
 /// The columns of the temporary table `days`: each day from the first start
 /// of a trajectory ended in the period to the period's end, and its ordinal.
-const DAYS_COLUMNS: [(&str, ColumnType); 2] = [
-    ("day", ColumnType::Date),
-    ("ordinal", ColumnType::Integer),
-];
+const DAYS_COLUMNS: [(&str, ColumnType); 2] =
+    [("day", ColumnType::Date), ("ordinal", ColumnType::Integer)];
 /// The columns of the interval tables `fi` (of `fa`) and `gi` (of `dg`).
 const FI_COLUMNS: [(&str, ColumnType); 4] = [
     ("client_id", ColumnType::Uuid),
