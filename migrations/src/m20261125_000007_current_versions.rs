@@ -14,8 +14,10 @@
 //! is inserted, so no write path of the store (or a hand-typed INSERT) can
 //! forget them. They hold only the columns the report reads: no names, no
 //! BSN. `trajectory_current` also carries `cost_cents`, the sum over the
-//! version's product lines of quantity × unit price, kept by a trigger on
-//! `trajectory_lines` (a version's lines are inserted after it). Filled here
+//! version's product lines of quantity × unit price: counted by the
+//! version's trigger from the lines already inserted (the store inserts them
+//! first), and by a trigger on `trajectory_lines` for lines inserted after
+//! their version. Filled here
 //! from the history, they are under the same row-level security as it.
 
 use crate::m20261125_000006_row_level_security::tenant_policy;
