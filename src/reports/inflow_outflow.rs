@@ -5,7 +5,7 @@
 
 use super::sql::{
     ColumnType, Reach, a, col, constants, cte, materialise, materialise_snapshots, numbers,
-    read_transaction, tune_for_counting, with,
+    read_transaction, sum, tune_for_counting, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
@@ -61,11 +61,6 @@ fn work_reasons() -> [&'static str; 2] {
         EndReason::WorkRegular.as_str(),
         EndReason::WorkSubsidised.as_str(),
     ]
-}
-
-/// SUM as a BIGINT: PostgreSQL sums integers into NUMERIC otherwise.
-fn sum(expr: impl Into<Expr>) -> Expr {
-    Func::cast_as(Func::sum(expr.into()), a("BIGINT")).into()
 }
 
 fn in_period(expr: Expr, request: &ReportRequest) -> Expr {

@@ -23,6 +23,11 @@ pub(super) fn col(table: &str, column: &str) -> Expr {
     Expr::col((a(table), a(column)))
 }
 
+/// SUM as a BIGINT: PostgreSQL sums integers into NUMERIC otherwise.
+pub(super) fn sum(expr: impl Into<Expr>) -> Expr {
+    Func::cast_as(Func::sum(expr.into()), a("BIGINT")).into()
+}
+
 pub(super) fn cte(name: &str, query: SelectStatement) -> CommonTableExpression {
     CommonTableExpression::new()
         .query(query)
@@ -227,10 +232,7 @@ fn history_column(alias: &str, column: &str) -> Expr {
         return col(alias, column);
     }
     let cost = Query::select()
-        .expr(Func::cast_as(
-            Func::sum(col("l", "quantity").mul(col("l", "unit_price_cents"))),
-            a("BIGINT"),
-        ))
+        .expr(sum(col("l", "quantity").mul(col("l", "unit_price_cents"))))
         .from_as(a("trajectory_lines"), a("l"))
         .and_where(col("l", "trajectory_id").equals((a(alias), a("id"))))
         .and_where(col("l", "version").equals((a(alias), a("version"))))
