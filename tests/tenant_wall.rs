@@ -203,6 +203,19 @@ mod tests {
         assert!(message.contains("row-level security"), "{message}");
         txn.rollback().await.unwrap();
 
+        // A setting that is not a gemeente's four characters matches no
+        // row, though it begins with one's code.
+        let txn = service.begin().await.unwrap();
+        txn.execute_unprepared("SET LOCAL clientvolg.gemeente = '03630'")
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&txn, "SELECT COUNT(*) FROM client_versions").await,
+            0,
+            "a longer setting is no tenant"
+        );
+        txn.rollback().await.unwrap();
+
         // The setting ends with the transaction: the next one sees nothing.
         assert_eq!(
             count(&service, "SELECT COUNT(*) FROM client_versions").await,

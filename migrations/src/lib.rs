@@ -11,6 +11,7 @@ mod m20261125_000003_progress_reports;
 mod m20261125_000004_processing_log;
 mod m20261125_000006_row_level_security;
 mod m20261125_000007_current_versions;
+mod m20261201_000008_tenant_policy_once_per_statement;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_processing_log::Migration),
             Box::new(m20261125_000006_row_level_security::Migration),
             Box::new(m20261125_000007_current_versions::Migration),
+            Box::new(m20261201_000008_tenant_policy_once_per_statement::Migration),
         ]
     }
 }

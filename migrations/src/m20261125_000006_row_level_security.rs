@@ -23,7 +23,7 @@ impl MigrationName for Migration {
 }
 
 /// Tables with a `gemeente` column.
-const TENANT_TABLES: &[&str] = &[
+pub(crate) const TENANT_TABLES: &[&str] = &[
     "client_versions",
     "registration_versions",
     "classification_versions",

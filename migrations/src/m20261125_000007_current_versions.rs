@@ -36,9 +36,9 @@ impl MigrationName for Migration {
 /// One table of latest versions: its history table and the columns it
 /// copies from it (besides the spine `id`, `version`, `gemeente` and
 /// `recorded_at`).
-struct Current {
+pub(crate) struct Current {
     history: &'static str,
-    current: &'static str,
+    pub(crate) current: &'static str,
     columns: fn() -> Vec<ColumnDef>,
 }
 
@@ -46,7 +46,7 @@ fn a(name: &str) -> Alias {
     Alias::new(name)
 }
 
-const CURRENT: [Current; 5] = [
+pub(crate) const CURRENT: [Current; 5] = [
     Current {
         history: "trajectory_versions",
         current: "trajectory_current",
