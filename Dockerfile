@@ -7,8 +7,9 @@
 # ---- build ---------------------------------------------------------------
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-# Whole context (see .dockerignore): the workspace has two members (the root
-# crate and migrations/), plus build.rs and proto/ that the build reads.
+# Whole context (see .dockerignore): the workspace has three members (the root
+# crate, migrations/ and timeline/), plus build.rs and proto/ that the build
+# reads.
 COPY . .
 # The registry cache only speeds up rebuilds; --locked keeps the image on the
 # exact dependency versions CI tested.

@@ -152,6 +152,44 @@ struct ClientPlan {
     trajectories: Vec<TrajectoryPlan>,
 }
 
+impl ClientPlan {
+    /// The facts the client's timeline is made of, as the store would read
+    /// them back after recording the plan.
+    fn timeline_facts(&self) -> timeline::Facts {
+        timeline::Facts {
+            birth_date: self.details.birth_date,
+            episodes: self
+                .episodes
+                .iter()
+                .map(|e| timeline::Episode {
+                    kind: e.kind.timeline_bit(),
+                    start: e.span.start,
+                    end: e.span.end,
+                })
+                .collect(),
+            fases: self
+                .classification
+                .iter()
+                .filter_map(|c| match c.value {
+                    ClassificationValue::Fase(fase) => Some(timeline::Dated {
+                        valid_from: c.valid_from,
+                        value: fase.code().to_owned(),
+                    }),
+                    ClassificationValue::Trede(_) => None,
+                })
+                .collect(),
+            doelgroepen: self
+                .assignment
+                .iter()
+                .map(|a| timeline::Dated {
+                    valid_from: a.valid_from,
+                    value: a.codes.iter().map(|c| c.as_str().to_owned()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A referral and the later versions of its trajectory.
 struct TrajectoryPlan {
     /// Index into `Setup::contracts`; `None` is eigen beheer.

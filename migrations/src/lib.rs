@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod append_only;
+pub mod client_timeline;
 mod m20261125_000001_foundation;
 mod m20261125_000002_trajectories;
 mod m20261125_000003_progress_reports;
@@ -12,6 +13,7 @@ mod m20261125_000004_processing_log;
 mod m20261125_000006_row_level_security;
 mod m20261125_000007_current_versions;
 mod m20261201_000008_tenant_policy_once_per_statement;
+mod m20261201_000009_client_timeline;
 
 pub struct Migrator;
 
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_row_level_security::Migration),
             Box::new(m20261125_000007_current_versions::Migration),
             Box::new(m20261201_000008_tenant_policy_once_per_statement::Migration),
+            Box::new(m20261201_000009_client_timeline::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ use crate::store::entities::{
     doelgroep_assignment_versions, registration_versions, trajectory_lines, trajectory_versions,
 };
 use crate::store::{Store, StoreError, StoreResult, begin_read, begin_write};
+use migration::client_timeline::{self, TimelineRow};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Iterable,
     PaginatorTrait, QueryFilter, Set,
@@ -212,6 +213,7 @@ async fn write_batch(
 ) -> StoreResult<()> {
     let (txn, recorded_at) = begin_write(db, gemeente).await?;
     let mut rows = Rows::default();
+    let mut timelines = Vec::new();
     let mut trajectories = Vec::new();
     for plan in batch {
         let spine = Spine {
@@ -278,6 +280,14 @@ async fn write_batch(
                     });
             }
         }
+        // What the store's refresh would write after these facts.
+        timelines.extend(TimelineRow::of_segments(
+            gemeente.as_str(),
+            client_id,
+            recorded_at.micros(),
+            None,
+            &timeline::segments(&plan.timeline_facts()),
+        ));
         for trajectory in &plan.trajectories {
             let referred = Referred {
                 id: Uuid::now_v7(),
@@ -291,6 +301,7 @@ async fn write_batch(
         }
     }
     rows.insert(&txn).await?;
+    client_timeline::insert(&txn, &timelines).await?;
     txn.commit().await?;
     let most = trajectories
         .iter()

@@ -30,6 +30,17 @@ impl RegistrationKind {
             RegistrationKind::Bijstand | RegistrationKind::Ioaw | RegistrationKind::Ioaz
         )
     }
+
+    /// The kind's bit in a client's timeline (crate `timeline`).
+    pub fn timeline_bit(self) -> u8 {
+        match self {
+            RegistrationKind::Bijstand => timeline::kind::BIJSTAND,
+            RegistrationKind::Ioaw => timeline::kind::IOAW,
+            RegistrationKind::Ioaz => timeline::kind::IOAZ,
+            RegistrationKind::Anw => timeline::kind::ANW,
+            RegistrationKind::Nugger => timeline::kind::NUGGER,
+        }
+    }
 }
 
 /// One episode of a client.
@@ -63,6 +74,21 @@ mod tests {
             kind,
             span: DateSpan::new(date(start), end.map(date)).unwrap(),
         }
+    }
+
+    #[test]
+    fn timeline_bits_match_the_stored_codes_and_the_bijstand_kinds() {
+        for kind in RegistrationKind::ALL {
+            assert_eq!(
+                timeline::kind::bit(kind.as_str()),
+                Some(kind.timeline_bit())
+            );
+            assert_eq!(
+                kind.timeline_bit() & timeline::kind::BIJSTAND_KINDS != 0,
+                kind.is_bijstand_kind()
+            );
+        }
+        assert_eq!(RegistrationKind::ALL.len(), timeline::kind::ALL.len());
     }
 
     #[test]

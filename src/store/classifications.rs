@@ -2,6 +2,7 @@
 //! valid-time history whose entries are themselves versioned, so a
 //! correction of a past classification never erases what was known before.
 
+use super::client_timeline;
 use super::clients::{ensure_client, stale};
 use super::entities::classification_versions;
 use super::spine::{Spine, version_row};
@@ -125,6 +126,7 @@ impl Store {
         classification_versions::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        client_timeline::refresh(&txn, gemeente, client_id, recorded_at).await?;
         let record = classification_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)
@@ -177,10 +179,12 @@ pub(super) async fn create_in(
     ensure_client(txn, gemeente, client_id, versions::LATEST).await?;
     ensure_valid_from_free(txn, gemeente, client_id, classification, None).await?;
     let id = Uuid::now_v7();
+    let recorded_at = RecordedAt::from_micros(spine.recorded_at);
     let row = classification_row(id, gemeente, client_id, classification, spine);
     classification_versions::Entity::insert(row)
         .exec_without_returning(txn)
         .await?;
+    client_timeline::refresh(txn, gemeente, client_id, recorded_at).await?;
     Ok(id)
 }
 

@@ -1,5 +1,6 @@
 //! Clients: one version row per change, the whole client in each.
 
+use super::client_timeline;
 use super::entities::client_versions;
 use super::spine::{Spine, version_row};
 use super::{
@@ -60,6 +61,7 @@ impl Store {
         client_versions::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        client_timeline::refresh(&txn, gemeente, id, recorded_at).await?;
         let record = client_as_of(&txn, gemeente, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)
@@ -135,6 +137,7 @@ impl Store {
         client_versions::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        client_timeline::refresh(&txn, gemeente, id, recorded_at).await?;
         let record = client_as_of(&txn, gemeente, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)

@@ -1,6 +1,7 @@
 //! Doelgroepen: the gemeente's catalogue of codes, and each client's
 //! valid-time history of doelgroep sets (assignments).
 
+use super::client_timeline;
 use super::clients::{ensure_client, stale};
 use super::entities::{
     doelgroep_assignment_codes, doelgroep_assignment_versions, doelgroep_versions,
@@ -410,6 +411,7 @@ async fn insert_assignment(
     spine: Spine,
 ) -> StoreResult<()> {
     let version = spine.version;
+    let recorded_at = RecordedAt::from_micros(spine.recorded_at);
     let row = version_row!(doelgroep_assignment_versions, id, gemeente.as_str().to_owned(), spine, {
         client_id: client_id,
         valid_from: assignment.valid_from,
@@ -431,6 +433,7 @@ async fn insert_assignment(
             .exec_without_returning(txn)
             .await?;
     }
+    client_timeline::refresh(txn, gemeente, client_id, recorded_at).await?;
     Ok(())
 }
 

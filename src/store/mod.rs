@@ -5,6 +5,7 @@
 //! version recorded at or before T.
 
 pub mod classifications;
+mod client_timeline;
 pub mod clients;
 mod clock;
 pub mod contracts;

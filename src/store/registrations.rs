@@ -1,5 +1,6 @@
 //! Registration episodes of a client, each a chain of versions.
 
+use super::client_timeline;
 use super::clients::{ensure_client, stale};
 use super::entities::registration_versions;
 use super::spine::{Spine, version_row};
@@ -43,6 +44,7 @@ impl Store {
         registration_versions::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        client_timeline::refresh(&txn, gemeente, client_id, recorded_at).await?;
         let record = registration_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)
@@ -105,6 +107,7 @@ impl Store {
         registration_versions::Entity::insert(row)
             .exec_without_returning(&txn)
             .await?;
+        client_timeline::refresh(&txn, gemeente, client_id, recorded_at).await?;
         let record = registration_as_of(&txn, gemeente, client_id, id, versions::LATEST).await?;
         txn.commit().await?;
         Ok(record)
