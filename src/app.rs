@@ -33,6 +33,7 @@ use crate::store::{Store, StoreError};
 use crate::tls::{TlsConfig, TlsError};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -61,6 +62,9 @@ pub struct Config {
     /// The longest a request may run before it is cut off (CANCELLED, and
     /// its transaction rolled back); `None` means DEFAULT_REQUEST_TIMEOUT.
     pub request_timeout: Option<Duration>,
+    /// Connections one in- and outflow report counts on at the same time;
+    /// `None`: the store's default for the database (docs/reports.md).
+    pub report_parallelism: Option<NonZeroUsize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +138,10 @@ impl Application {
             }
         }
         .timeout(config.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT));
-        let store = Store::open(&config.database_url).await?;
+        let mut store = Store::open(&config.database_url).await?;
+        if let Some(connections) = config.report_parallelism {
+            store = store.with_report_parallelism(connections);
+        }
         Ok(Application {
             listener,
             store,

@@ -26,6 +26,25 @@ struct Database {
     /// sqlite://PATH?mode=rwc or postgres://USER@HOST/DB
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     database_url: String,
+    /// Connections one in- and outflow report counts on at the same time
+    /// (default: 2 on PostgreSQL, 1 on SQLite); about the database server's
+    /// cores.
+    #[arg(
+        long,
+        env = "CLIENTVOLG_REPORT_PARALLELISM",
+        value_name = "CONNECTIONS"
+    )]
+    report_parallelism: Option<std::num::NonZeroUsize>,
+}
+
+impl Database {
+    async fn open(&self) -> Result<clientvolg::store::Store, clientvolg::store::StoreError> {
+        let store = clientvolg::store::Store::open(&self.database_url).await?;
+        Ok(match self.report_parallelism {
+            Some(connections) => store.with_report_parallelism(connections),
+            None => store,
+        })
+    }
 }
 
 /// JWTs from the gemeente's identity provider: the way production callers
@@ -254,6 +273,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 jwt: jwt.config(),
                 tls: tls.config(),
                 request_timeout: Some(std::time::Duration::from_secs(request_timeout)),
+                report_parallelism: database.report_parallelism,
             };
             Application::build(config, listener)
                 .await?
@@ -261,7 +281,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 .await?;
         }
         Command::Migrate { database } => {
-            clientvolg::store::Store::open(&database.database_url).await?;
+            database.open().await?;
             tracing::info!("migrations applied");
         }
         Command::Report { report } => print_report(report).await?,
@@ -272,7 +292,7 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
             bulk,
             database,
         } => {
-            let store = clientvolg::store::Store::open(&database.database_url).await?;
+            let store = database.open().await?;
             let gemeente = clientvolg::domain::gemeente::GemeenteCode::parse(&gemeente)?;
             let started = std::time::Instant::now();
             let generated = if bulk {
@@ -307,7 +327,7 @@ async fn print_report(command: ReportCommand) -> Result<(), Box<dyn std::error::
         database,
     } = command;
     ReportRequest::check_period(from, to)?;
-    let store = clientvolg::store::Store::open(&database.database_url).await?;
+    let store = database.open().await?;
     if as_of.is_some_and(|at| at > chrono::Utc::now()) {
         return Err("--as-of lies in the future".into());
     }

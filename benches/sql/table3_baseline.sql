@@ -1,8 +1,10 @@
 -- The baseline of the in- and outflow report benchmark: table 3
 -- (trajectgegevens totaal) written by hand as one PostgreSQL query, the
--- way a data manager with SQL would count it (specs/mosa-report.md,
--- docs/reports.md). benches/inflow_outflow_report.rs times it and fails when
--- its numbers differ from the report's table 3.
+-- way a data manager with SQL would count it on this database
+-- (specs/mosa-report.md, docs/reports.md): from the trajectories' latest
+-- versions and the clients' timelines, as the report does.
+-- benches/inflow_outflow_report.rs times it and fails when its numbers
+-- differ from the report's table 3.
 --
 -- Parameters: $1 gemeente (text), $2 the transaction time to count at (µs
 -- since the epoch, bigint), $3 first day of the period, $4 last day (dates).
@@ -11,37 +13,28 @@
 -- 6 uitstroom_zonder_werk, 7 bestand) with the rows `totaal` and
 -- `waarvan bijstand`.
 WITH
--- The latest version as of $2 of each trajectory, episode and client: the
--- row in the table of latest versions when it was recorded by then, else
--- (the fact changed after $2) the newest version by then in the history.
+-- The latest version as of $2 of each trajectory: the row in the table of
+-- latest versions when it was recorded by then, else (the trajectory
+-- changed after $2) the newest version by then in the history.
 tr AS (
     SELECT t.client_id, t.referral_date, t.start_date, t.end_date, t.end_reason
     FROM trajectory_current t
-    WHERE t.gemeente = $1 AND t.recorded_at <= $2
+    WHERE t.gemeente = CAST($1 AS CHAR(4)) AND t.recorded_at <= $2
     UNION ALL
     SELECT t.client_id, t.referral_date, t.start_date, t.end_date, t.end_reason
     FROM trajectory_versions t JOIN trajectory_current c ON c.id = t.id
-    WHERE c.gemeente = $1 AND c.recorded_at > $2 AND t.recorded_at <= $2
+    WHERE c.gemeente = CAST($1 AS CHAR(4)) AND c.recorded_at > $2 AND t.recorded_at <= $2
       AND NOT EXISTS (
           SELECT 1 FROM trajectory_versions n
           WHERE n.id = t.id AND n.version > t.version AND n.recorded_at <= $2)
 ),
-ep AS (
-    SELECT r.client_id, r.kind, r.start_date, r.end_date
-    FROM registration_current r
-    WHERE r.gemeente = $1 AND r.recorded_at <= $2
-    UNION ALL
-    SELECT r.client_id, r.kind, r.start_date, r.end_date
-    FROM registration_versions r JOIN registration_current c ON c.id = r.id
-    WHERE c.gemeente = $1 AND c.recorded_at > $2 AND r.recorded_at <= $2
-      AND NOT EXISTS (
-          SELECT 1 FROM registration_versions n
-          WHERE n.id = r.id AND n.version > r.version AND n.recorded_at <= $2)
-),
-cl AS (
-    SELECT c.id FROM client_current c
-    WHERE c.gemeente = $1 AND (c.recorded_at <= $2 OR EXISTS (
-        SELECT 1 FROM client_versions v WHERE v.id = c.id AND v.recorded_at <= $2))
+-- Each client's timeline as of $2: the generation recorded by then and not
+-- yet superseded.
+tl AS (
+    SELECT s.client_id, s.valid_from, s.valid_to, s.kinds
+    FROM client_timeline s
+    WHERE s.gemeente = CAST($1 AS CHAR(4)) AND s.recorded_at <= $2
+      AND (s.superseded_at IS NULL OR s.superseded_at > $2)
 ),
 -- Per client the latest qualifying date in the period of each column.
 per_client AS (
@@ -73,21 +66,24 @@ events AS (
     SELECT 5, client_id, werk FROM per_client WHERE werk IS NOT NULL
     UNION ALL
     SELECT 6, client_id, zonder FROM per_client WHERE zonder IS NOT NULL AND werk IS NULL
-    UNION ALL
-    SELECT DISTINCT 7, client_id, CAST($4 AS date) FROM ep
-    WHERE start_date <= $4 AND (end_date IS NULL OR end_date >= $4)
 ),
--- The (column, client) pairs in bijstand on their evaluation day.
-in_bijstand AS (
-    SELECT DISTINCT e.col, e.client_id
+-- Each (column, client) pair with whether the client was in bijstand (the
+-- kinds of its timeline's segment that day include bit 1, 2 or 4: bijstand,
+-- IOAW, IOAZ); bestand: every client registered on $4.
+evaluated AS (
+    SELECT e.col, (tl.kinds & 7) <> 0 AS bijstand
     FROM events e
-    JOIN ep ON ep.client_id = e.client_id
-    WHERE ep.kind IN ('BIJSTAND', 'IOAW', 'IOAZ')
-      AND ep.start_date <= e.d AND (ep.end_date IS NULL OR ep.end_date >= e.d)
+    JOIN tl ON tl.client_id = e.client_id
+        AND (tl.valid_from IS NULL OR tl.valid_from <= e.d)
+        AND (tl.valid_to IS NULL OR tl.valid_to > e.d)
+    UNION ALL
+    SELECT 7, (tl.kinds & 7) <> 0
+    FROM tl
+    WHERE tl.kinds <> 0
+      AND (tl.valid_from IS NULL OR tl.valid_from <= $4)
+      AND (tl.valid_to IS NULL OR tl.valid_to > $4)
 )
-SELECT e.col, COUNT(*) AS totaal, COUNT(b.client_id) AS waarvan_bijstand
-FROM events e
-JOIN cl ON cl.id = e.client_id
-LEFT JOIN in_bijstand b ON b.col = e.col AND b.client_id = e.client_id
-GROUP BY e.col
-ORDER BY e.col;
+SELECT col, COUNT(*) AS totaal, COUNT(*) FILTER (WHERE bijstand) AS waarvan_bijstand
+FROM evaluated
+GROUP BY col
+ORDER BY col;

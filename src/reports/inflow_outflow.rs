@@ -1,25 +1,32 @@
 //! The MOSA-style in- and outflow report (docs/reports.md): tables 1–8, per
-//! reïntegratiebedrijf and per contract, and duurzaamheid. The snapshot of
-//! the history at the report's transaction time is materialised once, in
-//! the report's read transaction; each count is a query over it.
+//! reïntegratiebedrijf and per contract, and duurzaamheid. Everything is
+//! counted in the database from two sources: the trajectories' latest
+//! versions as of the report's transaction time, and the clients'
+//! timelines (crate `timeline`), in which a client's state on a day is one
+//! row. The clients are split into ranges of ids that are counted at the
+//! same time, each on a connection of its own; every number of the report
+//! counts clients or trajectories, which belong to one range, so the
+//! ranges' numbers add up to the gemeente's.
 
 use super::sql::{
-    ColumnType, Reach, a, col, constants, cte, materialise, materialise_snapshots, numbers,
-    read_transaction, sum, tune_for_counting, with,
+    a, col, constants, cte, gemeente_is, latest_versions, read_transaction, snapshot_transaction,
+    sum, tune_for_counting, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
+use crate::domain::gemeente::GemeenteCode;
 use crate::domain::registration::RegistrationKind;
 use crate::domain::trajectory::EndReason;
 use crate::store::entities::{doelgroep_versions, provider_versions};
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, UnionType,
-    Value as SqlValue, WithQuery,
+    Asterisk, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, SelectStatement,
+    UnionType, Value as SqlValue,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
 
 /// The columns of tables 3–8.
 pub const COLUMNS: [&str; 7] = [
@@ -31,6 +38,13 @@ pub const COLUMNS: [&str; 7] = [
     "uitstroom_zonder_werk",
     "bestand",
 ];
+/// Indexes into `COLUMNS` the counting statement names. `uitstroom_werk`
+/// is not among them: its rows are those of regulier and gesubsidieerd
+/// together, evaluated on the same day, so it is their sum in every row.
+const REGULIER: usize = 2;
+const GESUBSIDIEERD: usize = 3;
+const WERK: usize = 4;
+const BESTAND: usize = 6;
 
 const FASE_ROWS: [&str; 6] = [
     "FASE_1",
@@ -45,16 +59,6 @@ const NO_REGISTRATION: &str = "geen inschrijving";
 const UNKNOWN_DURATION: &str = "onbekend";
 /// Lasting outflow: no return to bijstand within this many days.
 const DUURZAAMHEID_DAYS: u64 = 183;
-/// Longest trajectory the duration calendar covers.
-const MAX_DURATION_DAYS: i64 = 15_000;
-
-fn bijstand_kinds() -> Vec<&'static str> {
-    RegistrationKind::ALL
-        .iter()
-        .filter(|k| k.is_bijstand_kind())
-        .map(|k| k.as_str())
-        .collect()
-}
 
 fn work_reasons() -> [&'static str; 2] {
     [
@@ -67,31 +71,50 @@ fn in_period(expr: Expr, request: &ReportRequest) -> Expr {
     expr.between(request.period_start, request.period_end)
 }
 
-/// `alias` (an `ep` row) is active on the day in `day`.
-fn active_on(alias: &str, day: Expr) -> Expr {
-    col(alias, "start_date").lte(day.clone()).and(
-        col(alias, "end_date")
-            .is_null()
-            .or(col(alias, "end_date").gte(day)),
-    )
+fn day_before(day: NaiveDate) -> NaiveDate {
+    day.pred_opt().unwrap_or(day)
 }
 
-fn bijstand_episode(alias: &str) -> Expr {
-    col(alias, "kind").is_in(bijstand_kinds())
+fn day_after(day: NaiveDate) -> NaiveDate {
+    day.succ_opt().unwrap_or(day)
 }
 
-/// The calendar of every day of the period: the day before and after it,
-/// 183 days later, and for each age and duration edge the latest date a
-/// birth or a registration start may have to have reached it.
+/// A range of client ids, `from` inclusive and `to` exclusive (`None`: no
+/// bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ClientRange {
+    from: Option<Uuid>,
+    to: Option<Uuid>,
+}
+
+impl ClientRange {
+    const ALL: ClientRange = ClientRange {
+        from: None,
+        to: None,
+    };
+
+    /// `{alias}.{column}` lies in the range.
+    fn holds(&self, alias: &str, column: &str) -> Vec<Expr> {
+        let mut filters = Vec::new();
+        if let Some(from) = self.from {
+            filters.push(col(alias, column).gte(from));
+        }
+        if let Some(to) = self.to {
+            filters.push(col(alias, column).lt(to));
+        }
+        filters
+    }
+}
+
+/// The calendar of every day of the period (a VALUES list computed here,
+/// so that the database does no date arithmetic): its ordinal from the
+/// first day, the day 183 days later, and for each age and duration edge
+/// the latest date a birth or a registration start may have to have
+/// reached it.
 fn calendar(request: &ReportRequest) -> CommonTableExpression {
     let ages = request.age_edges.months();
     let durations = request.duration_edges.months();
-    let mut columns = vec![
-        "day".to_owned(),
-        "prev_day".into(),
-        "next_day".into(),
-        "plus183".into(),
-    ];
+    let mut columns = vec!["day".to_owned(), "ordinal".into(), "plus183".into()];
     columns.extend((0..ages.len()).map(|i| format!("age_{i}")));
     columns.extend((0..durations.len()).map(|i| format!("duration_{i}")));
     let names: Vec<&str> = columns.iter().map(String::as_str).collect();
@@ -99,11 +122,11 @@ fn calendar(request: &ReportRequest) -> CommonTableExpression {
         .period_start
         .iter_days()
         .take_while(|day| *day <= request.period_end)
-        .map(|day| {
+        .zip(0i64..)
+        .map(|(day, ordinal)| {
             let mut row: Vec<SqlValue> = vec![
                 day.into(),
-                day.pred_opt().unwrap_or(day).into(),
-                day.succ_opt().unwrap_or(day).into(),
+                ordinal.into(),
                 (day + chrono::Days::new(DUURZAAMHEID_DAYS)).into(),
             ];
             row.extend(
@@ -121,10 +144,76 @@ fn calendar(request: &ReportRequest) -> CommonTableExpression {
     constants("cal", &names, rows)
 }
 
+/// What changed after the report's transaction time, as seen by the range's
+/// transaction: only then do the counts need the history beside the tables
+/// of latest versions and the current timelines (`latest_versions`).
+#[derive(Debug, Clone, Copy)]
+struct Changed {
+    /// A trajectory has a version recorded after the horizon.
+    trajectories: bool,
+    /// A client's timeline generation was superseded after the horizon.
+    timelines: bool,
+}
+
+impl Changed {
+    async fn since(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Changed> {
+        let horizon = request.horizon.micros();
+        let any = |table: &str, column: &str| {
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as(a(table), a("x"))
+                .and_where(gemeente_is("x", &request.gemeente))
+                .and_where(col("x", column).gt(horizon))
+                .limit(1)
+                .to_owned()
+        };
+        Ok(Changed {
+            trajectories: db
+                .query_one(&any("trajectory_current", "recorded_at"))
+                .await?
+                .is_some(),
+            timelines: db
+                .query_one(&any(migration::client_timeline::TABLE, "superseded_at"))
+                .await?
+                .is_some(),
+        })
+    }
+}
+
+/// The trajectories of the range as of the report's transaction time that
+/// can count anywhere: referred on or before the period's end and not ended
+/// before it began (a trajectory cannot start or end before its referral).
+fn trajectories(request: &ReportRequest, range: &ClientRange, changed: Changed) -> SelectStatement {
+    let mut filters = vec![
+        col("t", "referral_date").lte(request.period_end),
+        col("t", "end_date")
+            .is_null()
+            .or(col("t", "end_date").gte(request.period_start)),
+    ];
+    filters.extend(range.holds("t", "client_id"));
+    latest_versions(
+        ("trajectory_versions", "trajectory_current"),
+        "t",
+        &[
+            "client_id",
+            "provider_id",
+            "contract_id",
+            "referral_date",
+            "start_date",
+            "end_date",
+            "end_reason",
+            "cost_cents",
+        ],
+        (&request.gemeente, request.horizon),
+        filters,
+        changed.trajectories,
+    )
+}
+
 /// Per client, the latest date in the period of each kind of trajectory
-/// event, in one pass over the trajectories: `doorverwezen`, `ingestroomd`,
-/// `werk` (a work ending), `regulier` (a regular work ending) and `zonder`
-/// (an ending without work).
+/// event, in one pass over the trajectories `tr`: `doorverwezen`,
+/// `ingestroomd`, `werk` (a work ending), `regulier` (a regular work
+/// ending) and `zonder` (an ending without work).
 fn latest_events(request: &ReportRequest) -> SelectStatement {
     let in_p = |column: &str| in_period(col("tr", column), request);
     let latest = |condition: Expr, column: &str| {
@@ -171,49 +260,82 @@ fn latest_events(request: &ReportRequest) -> SelectStatement {
         .to_owned()
 }
 
-/// One row per column (its index in `COLUMNS`) and client: (col, client_id,
-/// d) where d is the latest qualifying event date in the period, the day
-/// the client's row is evaluated on. A client with both kinds of work
-/// ending counts in the kind of its latest (same day: regulier); uitval
-/// only counts clients without a work ending in the period.
-fn events(request: &ReportRequest) -> SelectStatement {
-    let from_latest = |index: i64, date: &str, condition: Expr| {
-        Query::select()
-            .expr_as(Expr::val(index), a("col"))
-            .column((a("pc"), a("client_id")))
-            .expr_as(col("pc", date), a("d"))
-            .from(a("pc"))
-            .and_where(condition)
-            .to_owned()
-    };
-    let has = |column: &str| col("pc", column).is_not_null();
-    let mut union = from_latest(0, "doorverwezen", has("doorverwezen"));
-    for branch in [
-        from_latest(1, "ingestroomd", has("ingestroomd")),
-        from_latest(2, "werk", col("pc", "regulier").eq(col("pc", "werk"))),
-        from_latest(
-            3,
-            "werk",
-            has("werk").and(
-                col("pc", "regulier")
+/// The columns of a timeline segment the counting reads.
+const SEGMENT_COLUMNS: [&str; 12] = [
+    "client_id",
+    "valid_from",
+    "valid_to",
+    "kinds",
+    "kinds_before",
+    "first_start",
+    "next_bijstand_start",
+    "next_instroom",
+    "next_uitstroom",
+    "fase",
+    "doelgroepen",
+    "birth_date",
+];
+
+/// The timeline segments of the range's clients as of the report's
+/// transaction time (each client's generation recorded at or before it and
+/// not superseded by then) that hold on some day from the day before the
+/// period to the day after it.
+fn timelines(request: &ReportRequest, range: &ClientRange, changed: Changed) -> SelectStatement {
+    let horizon = request.horizon.micros();
+    let branch = |still_current: bool| {
+        let mut query = Query::select();
+        for column in SEGMENT_COLUMNS {
+            query.column((a("s"), a(column)));
+        }
+        let superseded = col("s", "superseded_at");
+        query
+            .from_as(a(migration::client_timeline::TABLE), a("s"))
+            .and_where(gemeente_is("s", &request.gemeente))
+            .and_where(col("s", "recorded_at").lte(horizon))
+            .and_where(if still_current {
+                superseded.is_null()
+            } else {
+                superseded.gt(horizon)
+            })
+            .and_where(
+                col("s", "valid_to")
                     .is_null()
-                    .or(col("pc", "regulier").lt(col("pc", "werk"))),
-            ),
-        ),
-        from_latest(4, "werk", has("werk")),
-        from_latest(5, "zonder", has("zonder").and(col("pc", "werk").is_null())),
-        Query::select()
-            .distinct()
-            .expr_as(Expr::val(6i64), a("col"))
-            .column((a("ep"), a("client_id")))
-            .expr_as(Expr::val(request.period_end), a("d"))
-            .from(a("ep"))
-            .and_where(active_on("ep", Expr::val(request.period_end)))
-            .to_owned(),
-    ] {
-        union.union(UnionType::All, branch);
+                    .or(col("s", "valid_to").gt(day_before(request.period_start))),
+            )
+            .and_where(
+                col("s", "valid_from")
+                    .is_null()
+                    .or(col("s", "valid_from").lte(day_after(request.period_end))),
+            );
+        for filter in range.holds("s", "client_id") {
+            query.and_where(filter);
+        }
+        query
+    };
+    let mut segments = branch(true);
+    if changed.timelines {
+        segments.union(UnionType::All, branch(false));
     }
-    union
+    segments
+}
+
+/// Segment `alias` holds on `day`.
+fn holds_on(alias: &str, day: Expr) -> Expr {
+    col(alias, "valid_from")
+        .is_null()
+        .or(col(alias, "valid_from").lte(day.clone()))
+        .and(
+            col(alias, "valid_to")
+                .is_null()
+                .or(col(alias, "valid_to").gt(day)),
+        )
+}
+
+/// The kinds of segment `alias` (column `column`) include a bijstand kind.
+fn bijstand(alias: &str, column: &str) -> Expr {
+    col(alias, column)
+        .bit_and(i64::from(timeline::kind::BIJSTAND_KINDS))
+        .ne(0)
 }
 
 /// Bucket index of `value` against calendar columns `{prefix}_{i}`: the
@@ -233,169 +355,450 @@ fn bucket(value: Expr, prefix: &str, edges: &Edges) -> Expr {
         .into()
 }
 
-/// The rows of snapshot `table` (fases, doelgroep assignments) with the
-/// day each stops being in force, `valid_to`: the client's next later
-/// `valid_from` in it (NULL: still in force). A row is in force on day `d`
-/// when `valid_from <= d < valid_to`, exactly when its `valid_from` is the
-/// latest on or before `d`, so a (client, day) pair finds it with one join
-/// instead of a search for the latest.
-fn intervals(table: &str, columns: &[&str]) -> WithQuery {
-    let starts = Query::select()
-        .distinct()
-        .column(a("client_id"))
-        .column(a("valid_from"))
-        .from(a(table))
-        .to_owned();
-    let ends = Query::select()
-        .column(a("client_id"))
-        .column(a("valid_from"))
-        .expr_as(
-            Expr::cust("LEAD(valid_from) OVER (PARTITION BY client_id ORDER BY valid_from)"),
-            a("valid_to"),
-        )
-        .from(a("starts"))
-        .to_owned();
-    let mut query = Query::select();
-    for column in columns {
-        query.column((a(table), a(column)));
+/// The cube's columns beyond those of tables 3–8 (`COLUMNS`): counts for
+/// tables 1 and 2, without breakdown.
+const BIJSTAND_DAY_BEFORE: usize = 7;
+const INSTROOM: usize = 8;
+const UITSTROOM: usize = 9;
+
+/// The segment columns every row of the cube's union carries.
+const EVALUATED: [&str; 6] = [
+    "kinds",
+    "first_start",
+    "next_bijstand_start",
+    "fase",
+    "doelgroepen",
+    "birth_date",
+];
+
+/// Tables 1–8 and the terugval of duurzaamheid for the range, in one
+/// statement over one pass of the timelines: each segment (`j`, with the
+/// client's latest trajectory events in the period from `pc`) gives the
+/// (column, client) pairs whose day it holds — the latest referral, start,
+/// work ending or ending without work, and the period's last day for
+/// bestand — counted by everything tables 3–8 break a column down by; and
+/// for tables 1 and 2 the segments holding the day before the period in
+/// bijstand, and those where the client's last flow into, and out of,
+/// bijstand in the period happens. The answer is a small cube of counts
+/// (thousands of rows) whose sums are the tables; see `CubeRow`.
+fn cube_query(
+    request: &ReportRequest,
+    range: &ClientRange,
+    changed: Changed,
+) -> sea_orm::sea_query::WithQuery {
+    let mut joined = Query::select();
+    for column in SEGMENT_COLUMNS.iter().skip(1) {
+        joined.column((a("t"), a(column)));
     }
-    query
-        .column((a("ends"), a("valid_to")))
-        .from(a(table))
-        .join(
-            JoinType::InnerJoin,
-            a("ends"),
-            col("ends", "client_id")
-                .equals((a(table), a("client_id")))
-                .and(col("ends", "valid_from").equals((a(table), a("valid_from")))),
-        );
-    with(
-        vec![cte("starts", starts), cte("ends", ends)],
-        query.to_owned(),
-    )
-}
-
-/// Row `alias` of an interval table is in force on day `day`.
-fn in_force(alias: &str, day: Expr) -> Expr {
-    col(alias, "valid_from").lte(day.clone()).and(
-        col(alias, "valid_to")
-            .is_null()
-            .or(col(alias, "valid_to").gt(day)),
-    )
-}
-
-/// The evaluated rows `en`: per column and client (from the table `ev` of
-/// `events`) its day `d`, whether it was in bijstand then, its fase (from
-/// the interval table `fi`), and its age and duration buckets. The episodes
-/// active on the day are looked up per row of `ev` (nearly every (client,
-/// day) pair occurs once: looking them up per distinct pair and joining
-/// back cost more than it saved); the doelgroepen in force are joined when
-/// they are counted.
-fn evaluated(request: &ReportRequest) -> WithQuery {
-    let active = active_on("ep", col("ev", "d"));
-    let on_day = Query::select()
-        .column((a("ev"), a("col")))
-        .column((a("ev"), a("client_id")))
-        .column((a("ev"), a("d")))
-        .expr_as(
-            Func::max(
-                Expr::case(active.clone().and(bijstand_episode("ep")), Expr::val(1i64))
-                    .finally(Expr::val(0i64)),
-            ),
-            a("bijstand"),
-        )
-        .expr_as(
-            Func::min(Expr::case(active, col("ep", "start_date")).finally(Expr::null())),
-            a("first_start"),
-        )
-        .from(a("ev"))
+    for column in ["doorverwezen", "ingestroomd", "werk", "regulier", "zonder"] {
+        joined.column((a("pc"), a(column)));
+    }
+    joined
+        .from_subquery(timelines(request, range, changed), a("t"))
         .join(
             JoinType::LeftJoin,
-            a("ep"),
-            col("ep", "client_id").equals((a("ev"), a("client_id"))),
-        )
-        .group_by_col((a("ev"), a("col")))
-        .group_by_col((a("ev"), a("client_id")))
-        .group_by_col((a("ev"), a("d")))
-        .to_owned();
-    let duration =
-        Expr::case(col("od", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
-            col("od", "first_start"),
-            "duration",
-            &request.duration_edges,
-        ));
-    let en = Query::select()
-        .column((a("od"), a("col")))
-        .column((a("od"), a("client_id")))
-        .column((a("od"), a("d")))
-        .column((a("od"), a("bijstand")))
-        .expr_as(col("fi", "value"), a("fase"))
+            a("pc"),
+            col("pc", "client_id").equals((a("t"), a("client_id"))),
+        );
+    let index = |i: usize| Expr::val(i as i64);
+    // A (column, client) pair evaluated on `day`, where the segment holds it.
+    let evaluated = |column: Expr, day: Expr, condition: Expr| {
+        let mut query = Query::select();
+        query.expr_as(column, a("col")).expr_as(day.clone(), a("d"));
+        for segment_column in EVALUATED {
+            query.column((a("j"), a(segment_column)));
+        }
+        query
+            .expr_as(Expr::val(1i64), a("w"))
+            .from(a("j"))
+            .and_where(day.clone().is_not_null())
+            .and_where(holds_on("j", day))
+            .and_where(condition)
+            .to_owned()
+    };
+    // Segments counted for tables 1 and 2, without breakdown: one pass for
+    // all three columns, which no segment can meet two of (the day before
+    // the period lies before either kind of flow in it).
+    let counted = |columns: Vec<(usize, Expr)>| {
+        let mut which = None::<sea_orm::sea_query::CaseStatement>;
+        for (column, condition) in columns {
+            which = Some(match which {
+                None => Expr::case(condition, index(column)),
+                Some(case) => case.case(condition, index(column)),
+            });
+        }
+        let which = Query::select()
+            .expr_as(which.expect("columns").finally(Expr::null()), a("col"))
+            .from(a("j"))
+            .to_owned();
+        let mut query = Query::select();
+        query
+            .column((a("c"), a("col")))
+            .expr_as(Func::cast_as(Expr::null(), a("DATE")), a("d"));
+        for segment_column in EVALUATED {
+            query.expr_as(Expr::null(), a(segment_column));
+        }
+        query
+            .expr_as(Expr::col(Asterisk).count(), a("w"))
+            .from_subquery(which, a("c"))
+            .and_where(col("c", "col").is_not_null())
+            .group_by_col((a("c"), a("col")))
+            .to_owned()
+    };
+    let day = |column: &str| col("j", column);
+    let always = || Expr::val(1).eq(1);
+    let work_kind = Expr::case(col("j", "regulier").eq(col("j", "werk")), index(REGULIER))
+        .finally(index(GESUBSIDIEERD));
+    let (first, last) = (request.period_start, request.period_end);
+    let last_of =
+        |next: &str, last: NaiveDate| col("j", next).is_null().or(col("j", next).gt(last));
+    let instroom = col("j", "valid_from")
+        .between(first, last)
+        .and(bijstand("j", "kinds"))
+        .and(bijstand("j", "kinds_before").not())
+        .and(last_of("next_instroom", last));
+    let uitstroom = col("j", "valid_from")
+        .between(day_after(first), day_after(last))
+        .and(bijstand("j", "kinds_before"))
+        .and(bijstand("j", "kinds").not())
+        .and(last_of("next_uitstroom", day_after(last)));
+    let mut union = evaluated(index(0), day("doorverwezen"), always());
+    for branch in [
+        evaluated(index(1), day("ingestroomd"), always()),
+        evaluated(work_kind.into(), day("werk"), always()),
+        evaluated(index(5), day("zonder"), col("j", "werk").is_null()),
+        evaluated(index(BESTAND), Expr::val(last), col("j", "kinds").ne(0)),
+        counted(vec![
+            (
+                BIJSTAND_DAY_BEFORE,
+                holds_on("j", Expr::val(day_before(first))).and(bijstand("j", "kinds")),
+            ),
+            (INSTROOM, instroom),
+            (UITSTROOM, uitstroom),
+        ]),
+    ] {
+        union.union(UnionType::All, branch);
+    }
+    let duration = Expr::case(col("x", "first_start").is_null(), Expr::val(-1i64)).finally(bucket(
+        col("x", "first_start"),
+        "duration",
+        &request.duration_edges,
+    ));
+    let returned = col("x", "next_bijstand_start").lte(col("cal", "plus183"));
+    let dimensions = Query::select()
+        .column((a("x"), a("col")))
+        .expr_as(Func::cast_as(col("x", "kinds"), a("BIGINT")), a("kinds"))
+        .column((a("x"), a("fase")))
+        .column((a("x"), a("doelgroepen")))
         .expr_as(
-            bucket(col("cl", "birth_date"), "age", &request.age_edges),
+            bucket(col("x", "birth_date"), "age", &request.age_edges),
             a("age"),
         )
         .expr_as(duration, a("duration"))
-        .from(a("od"))
-        .join(
-            JoinType::InnerJoin,
-            a("cl"),
-            col("cl", "id").equals((a("od"), a("client_id"))),
+        .expr_as(
+            Expr::case(returned, Expr::val(1i64)).finally(Expr::val(0i64)),
+            a("terugval"),
         )
-        .join(
-            JoinType::InnerJoin,
-            a("cal"),
-            col("cal", "day").equals((a("od"), a("d"))),
-        )
+        .column((a("x"), a("w")))
+        .from_subquery(union, a("x"))
         .join(
             JoinType::LeftJoin,
-            a("fi"),
-            col("fi", "client_id")
-                .equals((a("od"), a("client_id")))
-                .and(in_force("fi", col("od", "d"))),
+            a("cal"),
+            col("cal", "day").equals((a("x"), a("d"))),
         )
         .to_owned();
-    let mut ctes = base(request);
-    ctes.push(cte("od", on_day));
-    with(ctes, en)
+    let keys = [
+        "col",
+        "kinds",
+        "fase",
+        "doelgroepen",
+        "age",
+        "duration",
+        "terugval",
+    ];
+    let mut cube = Query::select();
+    for key in keys {
+        cube.column((a("y"), a(key)));
+    }
+    cube.expr_as(sum(col("y", "w")), a("n"))
+        .from_subquery(dimensions, a("y"));
+    for key in keys {
+        cube.group_by_col((a("y"), a(key)));
+    }
+    with(
+        vec![
+            calendar(request),
+            cte("tr", trajectories(request, range, changed)),
+            cte("pc", latest_events(request)),
+            cte("j", joined.to_owned()).materialized(true).to_owned(),
+        ],
+        cube.to_owned(),
+    )
 }
 
-/// The columns of the temporary tables `ev` and `en`.
-const EV_COLUMNS: [(&str, ColumnType); 3] = [
-    ("col", ColumnType::Integer),
-    ("client_id", ColumnType::Uuid),
-    ("d", ColumnType::Date),
-];
-const EN_COLUMNS: [(&str, ColumnType); 7] = [
-    ("col", ColumnType::Integer),
-    ("client_id", ColumnType::Uuid),
-    ("d", ColumnType::Date),
-    ("bijstand", ColumnType::Integer),
-    ("fase", ColumnType::Text),
-    ("age", ColumnType::Integer),
-    ("duration", ColumnType::Integer),
-];
-/// The columns of the temporary table `days`: each day from the first start
-/// of a trajectory ended in the period to the period's end, and its ordinal.
-const DAYS_COLUMNS: [(&str, ColumnType); 2] =
-    [("day", ColumnType::Date), ("ordinal", ColumnType::Integer)];
-/// The columns of the interval tables `fi` (of `fa`) and `gi` (of `dg`).
-const FI_COLUMNS: [(&str, ColumnType); 4] = [
-    ("client_id", ColumnType::Uuid),
-    ("value", ColumnType::Text),
-    ("valid_from", ColumnType::Date),
-    ("valid_to", ColumnType::Date),
-];
-const GI_COLUMNS: [(&str, ColumnType); 4] = [
-    ("client_id", ColumnType::Uuid),
-    ("code", ColumnType::Text),
-    ("valid_from", ColumnType::Date),
-    ("valid_to", ColumnType::Date),
-];
+/// One cell of the cube: `n` (column, client) pairs of column `col` whose
+/// client had registration kinds `kinds` (`timeline::kind` bits), fase
+/// `fase` and doelgroepen `doelgroepen` on the pair's day, was in age
+/// bucket `age` and duration bucket `duration` (-1: onbekend) then, and for
+/// a work ending came back into bijstand within 183 days (`terugval`). For
+/// the columns of tables 1 and 2 only `n` counts.
+#[derive(Debug, Clone)]
+struct CubeRow {
+    col: usize,
+    kinds: u8,
+    fase: Option<String>,
+    doelgroepen: Option<String>,
+    age: i64,
+    duration: i64,
+    terugval: bool,
+    n: i64,
+}
 
-/// The common table expressions every query starts with (the snapshots
-/// are temporary tables by then).
-fn base(request: &ReportRequest) -> Vec<CommonTableExpression> {
-    vec![calendar(request)]
+impl CubeRow {
+    fn read(row: &sea_orm::QueryResult) -> StoreResult<Self> {
+        let column: i64 = row.try_get_by_index(0)?;
+        let kinds = row.try_get_by_index::<Option<i64>>(1)?.unwrap_or(0);
+        Ok(CubeRow {
+            col: usize::try_from(column)
+                .ok()
+                .filter(|c| *c <= UITSTROOM && *c != WERK)
+                .ok_or_else(|| StoreError::corrupt("col", &column.to_string()))?,
+            kinds: u8::try_from(kinds)
+                .map_err(|_| StoreError::corrupt("kinds", &kinds.to_string()))?,
+            fase: row.try_get_by_index(2)?,
+            doelgroepen: row.try_get_by_index(3)?,
+            age: row.try_get_by_index(4)?,
+            duration: row.try_get_by_index(5)?,
+            terugval: row.try_get_by_index::<i64>(6)? != 0,
+            n: row.try_get_by_index::<Option<i64>>(7)?.unwrap_or(0),
+        })
+    }
+}
+
+/// The counts per (provider, contract, start date) for the tables per
+/// reïntegratiebedrijf and per contract, from the range's trajectories;
+/// the start date is there for the durations, which are days between two
+/// dates and so are summed here rather than in the database: the ordinals
+/// of the end dates (the calendar's) in the database, those of the start
+/// dates from the groups' start dates.
+fn owners_query(
+    request: &ReportRequest,
+    range: &ClientRange,
+    changed: Changed,
+) -> sea_orm::sea_query::WithQuery {
+    let ended = in_period(col("tr", "end_date"), request);
+    let flag =
+        |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
+    let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
+    let measured = ended.clone().and(col("tr", "start_date").is_not_null());
+    let query = Query::select()
+        .column((a("tr"), a("provider_id")))
+        .column((a("tr"), a("contract_id")))
+        .column((a("tr"), a("start_date")))
+        .expr(flag(in_period(col("tr", "referral_date"), request)))
+        .expr(flag(in_period(col("tr", "start_date"), request)))
+        .expr(flag(ended.clone().and(reason(EndReason::WorkRegular))))
+        .expr(flag(ended.clone().and(reason(EndReason::WorkSubsidised))))
+        .expr(flag(
+            ended
+                .clone()
+                .and(col("tr", "end_reason").is_not_in(work_reasons())),
+        ))
+        .expr(flag(
+            col("tr", "start_date").lte(request.period_end).and(
+                col("tr", "end_date")
+                    .is_null()
+                    .or(col("tr", "end_date").gt(request.period_end)),
+            ),
+        ))
+        .expr(sum(
+            Expr::case(measured.clone(), col("cal", "ordinal")).finally(Expr::val(0i64))
+        ))
+        .expr(flag(measured))
+        .expr(sum(
+            Expr::case(ended, col("tr", "cost_cents")).finally(Expr::val(0i64))
+        ))
+        .from(a("tr"))
+        .join(
+            JoinType::LeftJoin,
+            a("cal"),
+            col("cal", "day").equals((a("tr"), a("end_date"))),
+        )
+        .group_by_col((a("tr"), a("provider_id")))
+        .group_by_col((a("tr"), a("contract_id")))
+        .group_by_col((a("tr"), a("start_date")))
+        .to_owned();
+    with(
+        vec![
+            calendar(request),
+            cte("tr", trajectories(request, range, changed)),
+        ],
+        query,
+    )
+}
+
+/// What one range of clients counts to.
+#[derive(Debug, Default)]
+struct Counts {
+    cube: Vec<CubeRow>,
+    /// Per (provider, contract): doorverwezen, gestart, beëindigd regulier,
+    /// gesubsidieerd, zonder werk, lopend, duration days, measured endings,
+    /// cost of the ended. A contract belongs to one provider, so a
+    /// provider's sums are those of its contracts.
+    owners: BTreeMap<(Option<Uuid>, Option<Uuid>), [i64; 9]>,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.cube.extend(other.cube);
+        for (owner, sums) in other.owners {
+            let total = self.owners.entry(owner).or_default();
+            for (total, n) in total.iter_mut().zip(sums) {
+                *total += n;
+            }
+        }
+    }
+}
+
+/// Counts one range of clients in a transaction of its own, whose
+/// statements all see one state of the database; `alongside`: other ranges
+/// are counted at the same time.
+async fn count_range(
+    store: Store,
+    request: ReportRequest,
+    range: ClientRange,
+    alongside: bool,
+) -> StoreResult<Counts> {
+    let txn = snapshot_transaction(&store, &request.gemeente).await?;
+    tune_for_counting(&txn, alongside).await?;
+    let changed = Changed::since(&txn, &request).await?;
+    let cube = txn
+        .query_all(&cube_query(&request, &range, changed))
+        .await?
+        .iter()
+        .map(CubeRow::read)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut owners: BTreeMap<(Option<Uuid>, Option<Uuid>), [i64; 9]> = BTreeMap::new();
+    for row in txn
+        .query_all(&owners_query(&request, &range, changed))
+        .await?
+    {
+        let start: Option<NaiveDate> = row.try_get_by_index(2)?;
+        let mut sums = [0; 9];
+        for (i, sum) in sums.iter_mut().enumerate() {
+            *sum = row.try_get_by_index::<Option<i64>>(i + 3)?.unwrap_or(0);
+        }
+        // Σ (end − start) = Σ end ordinals − measured endings × the start's
+        // ordinal (days from the period's first day).
+        if let Some(start) = start {
+            sums[6] -= sums[7] * (start - request.period_start).num_days();
+        }
+        let total = owners
+            .entry((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+            .or_default();
+        for (total, n) in total.iter_mut().zip(sums) {
+            *total += n;
+        }
+    }
+    txn.rollback().await?;
+    Ok(Counts { cube, owners })
+}
+
+/// Splits the gemeente's clients into `parts` ranges of ids with about as
+/// many clients each (the client ids a range begins at are counted out by
+/// the database; the split only balances the work, any split gives the same
+/// numbers).
+async fn ranges(
+    store: &Store,
+    gemeente: &GemeenteCode,
+    parts: usize,
+) -> StoreResult<Vec<ClientRange>> {
+    if parts <= 1 {
+        return Ok(vec![ClientRange::ALL]);
+    }
+    let txn = read_transaction(store, gemeente).await?;
+    let clients = || {
+        Query::select()
+            .from_as(a("client_current"), a("c"))
+            .and_where(gemeente_is("c", gemeente))
+            .to_owned()
+    };
+    let count = txn
+        .query_one(
+            &clients()
+                .expr(Expr::col((a("c"), a("id"))).count())
+                .to_owned(),
+        )
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    let count = u64::try_from(count).unwrap_or(0);
+    let mut starts = Vec::new();
+    for part in 1..parts as u64 {
+        let offset = count * part / parts as u64;
+        if offset == 0 {
+            continue;
+        }
+        let start = txn
+            .query_one(
+                &clients()
+                    .column((a("c"), a("id")))
+                    .order_by((a("c"), a("id")), sea_orm::sea_query::Order::Asc)
+                    .offset(offset)
+                    .limit(1)
+                    .to_owned(),
+            )
+            .await?
+            .map(|row| row.try_get_by_index::<Uuid>(0))
+            .transpose()?;
+        starts.extend(start);
+    }
+    txn.commit().await?;
+    starts.dedup();
+    let mut ranges = Vec::with_capacity(starts.len() + 1);
+    let mut from = None;
+    for start in starts {
+        ranges.push(ClientRange {
+            from,
+            to: Some(start),
+        });
+        from = Some(start);
+    }
+    ranges.push(ClientRange { from, to: None });
+    Ok(ranges)
+}
+
+impl Store {
+    pub async fn inflow_outflow_report(
+        &self,
+        request: &ReportRequest,
+    ) -> StoreResult<InflowOutflowReport> {
+        let ranges = ranges(self, &request.gemeente, self.report_parallelism()).await?;
+        let alongside = ranges.len() > 1;
+        let mut counting = tokio::task::JoinSet::new();
+        for range in ranges {
+            counting.spawn(count_range(self.clone(), request.clone(), range, alongside));
+        }
+        let mut counts = Counts::default();
+        while let Some(counted) = counting.join_next().await {
+            match counted {
+                Ok(range) => counts.add(range?),
+                Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+            }
+        }
+        let txn = read_transaction(self, &request.gemeente).await?;
+        let doelgroepen = doelgroep_codes(&txn, request).await?;
+        let names = provider_names(&txn, request).await?;
+        txn.commit().await?;
+        Ok(InflowOutflowReport {
+            gemeente: request.gemeente.to_string(),
+            period_start: request.period_start,
+            period_end: request.period_end,
+            as_of: request.horizon.to_datetime(),
+            tables: tables(request, &counts, &doelgroepen, &names),
+        })
+    }
 }
 
 /// Counts of one column by every dimension.
@@ -410,169 +813,72 @@ struct ColumnCounts {
     by_kind: HashMap<Option<String>, i64>,
 }
 
-/// Tables 3–8 and the terugval of duurzaamheid in one statement: the
-/// evaluated rows are built once and grouped by each dimension, every
-/// grouping a branch of one UNION ALL of (dimension, column, label, count).
-async fn column_counts(
-    db: &impl ConnectionTrait,
-    request: &ReportRequest,
-) -> StoreResult<(Vec<ColumnCounts>, i64)> {
-    let text = |expr: Expr| Expr::from(Func::cast_as(expr, a("TEXT")));
-    // A label of NULL for the counts without one.
-    let grouping = |dimension: &str, label: Option<Expr>, count: Expr| {
-        let mut query = Query::select();
-        query
-            .expr_as(Expr::val(dimension), a("dimension"))
-            .column((a("en"), a("col")))
-            .expr_as(
-                label.clone().unwrap_or_else(|| text(Expr::null())),
-                a("label"),
-            )
-            .expr_as(count, a("n"))
-            .from(a("en"))
-            .group_by_col((a("en"), a("col")));
-        if let Some(label) = label {
-            query.add_group_by([label]);
+impl ColumnCounts {
+    fn add(&mut self, row: &CubeRow) {
+        let n = row.n;
+        self.total += n;
+        if row.kinds & timeline::kind::BIJSTAND_KINDS != 0 {
+            self.bijstand += n;
         }
-        query
-    };
-    // `en` has one row per (column, client). Joined with the doelgroep codes
-    // in force, or the episodes active, on the row's day it still has one
-    // row per (column, client, label), so counting rows counts distinct
-    // clients: the store allows one fase and one doelgroep assignment per
-    // client and valid-from, and no two episodes of one kind on one day.
-    let rows = || col("en", "client_id").count();
-    let mut union = grouping("total", None, rows());
-    let by_doelgroep = grouping("doelgroep", Some(text(col("gi", "code"))), rows())
-        .join(
-            JoinType::LeftJoin,
-            a("gi"),
-            col("gi", "client_id")
-                .equals((a("en"), a("client_id")))
-                .and(in_force("gi", col("en", "d"))),
-        )
-        .to_owned();
-    let by_kind = grouping("kind", Some(text(col("ep", "kind"))), rows())
-        .join(
-            JoinType::LeftJoin,
-            a("ep"),
-            col("ep", "client_id")
-                .equals((a("en"), a("client_id")))
-                .and(active_on("ep", col("en", "d"))),
-        )
-        .to_owned();
-    let returned = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(a("ep"))
-            .and_where(col("ep", "client_id").equals((a("en"), a("client_id"))))
-            .and_where(bijstand_episode("ep"))
-            .and_where(col("ep", "start_date").gt(col("en", "d")))
-            .and_where(col("ep", "start_date").lte(col("cal", "plus183")))
-            .to_owned(),
-    );
-    let terugval = grouping("terugval", None, rows())
-        .join(
-            JoinType::InnerJoin,
-            a("cal"),
-            col("cal", "day").equals((a("en"), a("d"))),
-        )
-        .and_where(col("en", "col").eq(4i64))
-        .and_where(returned)
-        .to_owned();
-    for branch in [
-        grouping("bijstand", None, sum(col("en", "bijstand"))),
-        grouping("fase", Some(text(col("en", "fase"))), rows()),
-        grouping("age", Some(text(col("en", "age"))), rows()),
-        grouping("duration", Some(text(col("en", "duration"))), rows()),
-        by_doelgroep,
-        by_kind,
-        terugval,
-    ] {
-        union.union(UnionType::All, branch);
-    }
-    // Materialised with their statistics, so that the groupings below are
-    // planned on the real numbers of rows.
-    let mut ctes = base(request);
-    ctes.push(cte("pc", latest_events(request)));
-    materialise(
-        db,
-        "ev",
-        &EV_COLUMNS,
-        &with(ctes, events(request)),
-        &["client_id"],
-    )
-    .await?;
-    materialise(
-        db,
-        "fi",
-        &FI_COLUMNS,
-        &intervals("fa", &["client_id", "value", "valid_from"]),
-        &["client_id"],
-    )
-    .await?;
-    materialise(
-        db,
-        "gi",
-        &GI_COLUMNS,
-        &intervals("dg", &["client_id", "code", "valid_from"]),
-        &["client_id"],
-    )
-    .await?;
-    materialise(db, "en", &EN_COLUMNS, &evaluated(request), &["client_id"]).await?;
-    let mut counts: Vec<ColumnCounts> = COLUMNS.iter().map(|_| ColumnCounts::default()).collect();
-    let mut terugval = 0;
-    for row in db.query_all(&with(base(request), union)).await? {
-        let dimension: String = row.try_get_by_index(0)?;
-        let column: i64 = row.try_get_by_index(1)?;
-        let label: Option<String> = row.try_get_by_index(2)?;
-        let n = row.try_get_by_index::<Option<i64>>(3)?.unwrap_or(0);
-        let counts = usize::try_from(column)
-            .ok()
-            .and_then(|c| counts.get_mut(c))
-            .ok_or_else(|| StoreError::corrupt("col", &column.to_string()))?;
-        match dimension.as_str() {
-            "total" => counts.total = n,
-            "bijstand" => counts.bijstand = n,
-            "fase" => drop(counts.by_fase.insert(label, n)),
-            "age" => drop(counts.by_age.insert(label, n)),
-            "duration" => drop(counts.by_duration.insert(label, n)),
-            "doelgroep" => drop(counts.by_doelgroep.insert(label, n)),
-            "kind" => drop(counts.by_kind.insert(label, n)),
-            _ => terugval = n,
+        *self.by_fase.entry(row.fase.clone()).or_default() += n;
+        *self.by_age.entry(Some(row.age.to_string())).or_default() += n;
+        *self
+            .by_duration
+            .entry(Some(row.duration.to_string()))
+            .or_default() += n;
+        match &row.doelgroepen {
+            None => *self.by_doelgroep.entry(None).or_default() += n,
+            Some(codes) => {
+                for code in codes.split(timeline::CODE_SEPARATOR) {
+                    *self.by_doelgroep.entry(Some(code.to_owned())).or_default() += n;
+                }
+            }
         }
-    }
-    Ok((counts, terugval))
-}
-
-impl Store {
-    pub async fn inflow_outflow_report(
-        &self,
-        request: &ReportRequest,
-    ) -> StoreResult<InflowOutflowReport> {
-        let txn = read_transaction(self, &request.gemeente).await?;
-        let reach = Reach {
-            period_start: request.period_start,
-            period_end: request.period_end,
-            last_episode_start: request.period_end + chrono::Days::new(DUURZAAMHEID_DAYS),
-        };
-        materialise_snapshots(&txn, &request.gemeente, request.horizon, &reach).await?;
-        tune_for_counting(&txn).await?;
-        let report = counted(&txn, request).await;
-        txn.rollback().await?;
-        report
+        let kinds: Vec<&str> = RegistrationKind::ALL
+            .iter()
+            .filter(|k| row.kinds & k.timeline_bit() != 0)
+            .map(|k| k.as_str())
+            .collect();
+        if kinds.is_empty() {
+            *self.by_kind.entry(None).or_default() += n;
+        }
+        for kind in kinds {
+            *self.by_kind.entry(Some(kind.to_owned())).or_default() += n;
+        }
     }
 }
 
-/// The whole report, counted over the materialised snapshots.
-async fn counted(
-    db: &impl ConnectionTrait,
+/// Every table of the report from the counts of all ranges.
+fn tables(
     request: &ReportRequest,
-) -> StoreResult<InflowOutflowReport> {
-    let (counts, terugval) = column_counts(db, request).await?;
+    counts: &Counts,
+    doelgroepen: &[String],
+    names: &HashMap<Uuid, String>,
+) -> Vec<Table> {
+    let mut columns: Vec<ColumnCounts> = COLUMNS.iter().map(|_| ColumnCounts::default()).collect();
+    let (mut terugval, mut before, mut instroom, mut uitstroom) = (0, 0, 0, 0);
+    for row in &counts.cube {
+        match row.col {
+            BIJSTAND_DAY_BEFORE => before += row.n,
+            INSTROOM => instroom += row.n,
+            UITSTROOM => uitstroom += row.n,
+            column => {
+                columns[column].add(row);
+                if column == REGULIER || column == GESUBSIDIEERD {
+                    columns[WERK].add(row);
+                    if row.terugval {
+                        terugval += row.n;
+                    }
+                }
+            }
+        }
+    }
+    // Every client with a registration on the period's last day is in
+    // bestand, so those in bijstand then are its `waarvan bijstand`.
+    let peildatum = columns[BESTAND].bijstand;
     let row = |label: &str, get: &dyn Fn(&ColumnCounts) -> i64| Row {
         label: label.to_owned(),
-        values: counts.iter().map(|c| Value::Count(get(c))).collect(),
+        values: columns.iter().map(|c| Value::Count(get(c))).collect(),
     };
     let keyed = |label: &str,
                  key: Option<&str>,
@@ -582,21 +888,36 @@ async fn counted(
             pick(c).get(&key).copied().unwrap_or(0)
         })
     };
-    let columns = COLUMNS.to_vec();
-    let doelgroepen = doelgroep_codes(db, request).await?;
+    let column_names = COLUMNS.to_vec();
     let mut tables = vec![
-        bijstandsvolume(db, request).await?,
-        in_uitstroom(db, request).await?,
+        Table {
+            name: "1_bijstandsvolume",
+            title: "Bijstandsvolume",
+            columns: vec!["dag_voor_periode", "peildatum"],
+            rows: vec![Row {
+                label: "bijstand".into(),
+                values: vec![Value::Count(before), Value::Count(peildatum)],
+            }],
+        },
+        Table {
+            name: "2_in_uitstroom_bijstand",
+            title: "In- en uitstroom bijstand",
+            columns: vec!["instroom", "uitstroom"],
+            rows: vec![Row {
+                label: "bijstand".into(),
+                values: vec![Value::Count(instroom), Value::Count(uitstroom)],
+            }],
+        },
+        Table {
+            name: "3_trajectgegevens_totaal",
+            title: "Trajectgegevens totaal",
+            columns: column_names.clone(),
+            rows: vec![
+                row("totaal", &|c| c.total),
+                row("waarvan bijstand", &|c| c.bijstand),
+            ],
+        },
     ];
-    tables.push(Table {
-        name: "3_trajectgegevens_totaal",
-        title: "Trajectgegevens totaal",
-        columns: columns.clone(),
-        rows: vec![
-            row("totaal", &|c| c.total),
-            row("waarvan bijstand", &|c| c.bijstand),
-        ],
-    });
     let mut doelgroep_rows: Vec<Row> = doelgroepen
         .iter()
         .map(|code| keyed(code, Some(code), |c| &c.by_doelgroep))
@@ -605,7 +926,7 @@ async fn counted(
     tables.push(Table {
         name: "4_doelgroepen",
         title: "Doelgroepen",
-        columns: columns.clone(),
+        columns: column_names.clone(),
         rows: doelgroep_rows,
     });
     let mut kind_rows: Vec<Row> = RegistrationKind::ALL
@@ -616,7 +937,7 @@ async fn counted(
     tables.push(Table {
         name: "5_uitkeringssoort",
         title: "Uitkeringssoort",
-        columns: columns.clone(),
+        columns: column_names.clone(),
         rows: kind_rows,
     });
     let fase_rows = FASE_ROWS
@@ -626,7 +947,7 @@ async fn counted(
     tables.push(Table {
         name: "6_fasering",
         title: "Fasering",
-        columns: columns.clone(),
+        columns: column_names.clone(),
         rows: fase_rows,
     });
     let mut duration_rows: Vec<Row> = request
@@ -640,7 +961,7 @@ async fn counted(
     tables.push(Table {
         name: "7_inschrijvingsduur",
         title: "Inschrijvingsduur",
-        columns: columns.clone(),
+        columns: column_names.clone(),
         rows: duration_rows,
     });
     let age_rows = request
@@ -653,21 +974,13 @@ async fn counted(
     tables.push(Table {
         name: "8_leeftijd",
         title: "Leeftijd",
-        columns,
+        columns: column_names,
         rows: age_rows,
     });
-    let owners = per_owner(db, request).await?;
-    let names = provider_names(db, request).await?;
-    tables.push(owner_table(&owners, "provider_id", &names));
-    tables.push(owner_table(&owners, "contract_id", &names));
-    tables.push(duurzaamheid(counts[4].total, terugval));
-    Ok(InflowOutflowReport {
-        gemeente: request.gemeente.to_string(),
-        period_start: request.period_start,
-        period_end: request.period_end,
-        as_of: request.horizon.to_datetime(),
-        tables,
-    })
+    tables.push(owner_table(&counts.owners, "provider_id", names));
+    tables.push(owner_table(&counts.owners, "contract_id", names));
+    tables.push(duurzaamheid(columns[WERK].total, terugval));
+    tables
 }
 
 /// The doelgroep codes the gemeente had defined at the report's time.
@@ -687,211 +1000,23 @@ async fn doelgroep_codes(
         .collect())
 }
 
-/// Table 1: clients in bijstand on the day before the period and on its end.
-async fn bijstandsvolume(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Table> {
-    let day_before = request
-        .period_start
-        .pred_opt()
-        .unwrap_or(request.period_start);
-    let distinct_active = |day: NaiveDate| {
-        Expr::case(active_on("ep", Expr::val(day)), col("ep", "client_id"))
-            .finally(Expr::null())
-            .count_distinct()
-    };
-    let query = Query::select()
-        .expr(distinct_active(day_before))
-        .expr(distinct_active(request.period_end))
-        .from(a("ep"))
-        .and_where(bijstand_episode("ep"))
-        .to_owned();
-    let values = numbers(db, &with(base(request), query), 2).await?;
-    Ok(Table {
-        name: "1_bijstandsvolume",
-        title: "Bijstandsvolume",
-        columns: vec!["dag_voor_periode", "peildatum"],
-        rows: vec![Row {
-            label: "bijstand".into(),
-            values: values.into_iter().map(Value::Count).collect(),
-        }],
-    })
-}
-
-/// Table 2: clients flowing into and out of bijstand in the period.
-async fn in_uitstroom(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Table> {
-    let flow = |date_column: &str, neighbour: &str| {
-        let covered = Query::select()
-            .expr(Expr::val(1))
-            .from_as(a("ep"), a("e2"))
-            .and_where(col("e2", "client_id").equals((a("e"), a("client_id"))))
-            .and_where(bijstand_episode("e2"))
-            .and_where(active_on("e2", col("cal", neighbour)))
-            .to_owned();
-        Query::select()
-            .expr(col("e", "client_id").count_distinct())
-            .from_as(a("ep"), a("e"))
-            .join(
-                JoinType::InnerJoin,
-                a("cal"),
-                col("cal", "day").equals((a("e"), a(date_column))),
-            )
-            .and_where(bijstand_episode("e"))
-            .and_where(Expr::exists(covered).not())
-            .to_owned()
-    };
-    let instroom = numbers(db, &with(base(request), flow("start_date", "prev_day")), 1).await?[0];
-    let uitstroom = numbers(db, &with(base(request), flow("end_date", "next_day")), 1).await?[0];
-    Ok(Table {
-        name: "2_in_uitstroom_bijstand",
-        title: "In- en uitstroom bijstand",
-        columns: vec!["instroom", "uitstroom"],
-        rows: vec![Row {
-            label: "bijstand".into(),
-            values: vec![Value::Count(instroom), Value::Count(uitstroom)],
-        }],
-    })
-}
-
-/// The sums per (provider, contract) the tables per reïntegratiebedrijf and
-/// per contract are made of; a contract belongs to one provider, so the
-/// provider's sums are those of its contracts.
-struct OwnerSums {
-    provider_id: Option<uuid::Uuid>,
-    contract_id: Option<uuid::Uuid>,
-    /// doorverwezen, gestart, beëindigd regulier, gesubsidieerd, zonder
-    /// werk, lopend, duration days, measured endings, cost of the ended.
-    sums: [i64; 9],
-}
-
-/// Counts of trajectories, durations and cost per (provider, contract), in
-/// one query.
-async fn per_owner(
-    db: &impl ConnectionTrait,
-    request: &ReportRequest,
-) -> StoreResult<Vec<OwnerSums>> {
-    let ended = in_period(col("tr", "end_date"), request);
-    let first_start = Query::select()
-        .expr(Func::min(col("tr", "start_date")))
-        .from(a("tr"))
-        .and_where(ended.clone())
-        .to_owned();
-    let first_start: Option<NaiveDate> = db
-        .query_one(&with(base(request), first_start))
-        .await?
-        .and_then(|row| row.try_get_by_index::<Option<NaiveDate>>(0).ok().flatten());
-    let from = Ord::min(
-        first_start.unwrap_or(request.period_start),
-        request.period_start,
-    );
-    if request.period_end.signed_duration_since(from).num_days() > MAX_DURATION_DAYS {
-        return Err(StoreError::Precondition {
-            rule: "trajectory_duration",
-            message: format!(
-                "a trajectory ended in the period started on {from}, too long ago to measure"
-            ),
-        });
-    }
-    let ordinals = constants(
-        "ordinals",
-        &["day", "ordinal"],
-        from.iter_days()
-            .take_while(|day| *day <= request.period_end)
-            .enumerate()
-            .map(|(ordinal, day)| vec![day.into(), (ordinal as i64).into()])
-            .collect(),
-    );
-    // A table (on SQLite with an index on the day): joined twice with every
-    // trajectory, a list of constants would be scanned per trajectory.
-    materialise(
-        db,
-        "days",
-        &DAYS_COLUMNS,
-        &with(
-            vec![ordinals],
-            Query::select()
-                .column(a("day"))
-                .column(a("ordinal"))
-                .from(a("ordinals"))
-                .to_owned(),
-        ),
-        &["day"],
-    )
-    .await?;
-    let flag =
-        |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
-    let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
-    let measured = ended.clone().and(col("tr", "start_date").is_not_null());
-    let query = Query::select()
-        .column((a("tr"), a("provider_id")))
-        .column((a("tr"), a("contract_id")))
-        .expr(flag(in_period(col("tr", "referral_date"), request)))
-        .expr(flag(in_period(col("tr", "start_date"), request)))
-        .expr(flag(ended.clone().and(reason(EndReason::WorkRegular))))
-        .expr(flag(ended.clone().and(reason(EndReason::WorkSubsidised))))
-        .expr(flag(
-            ended
-                .clone()
-                .and(col("tr", "end_reason").is_not_in(work_reasons())),
-        ))
-        .expr(flag(
-            col("tr", "start_date").lte(request.period_end).and(
-                col("tr", "end_date")
-                    .is_null()
-                    .or(col("tr", "end_date").gt(request.period_end)),
-            ),
-        ))
-        .expr(sum(Expr::case(
-            measured.clone(),
-            col("de", "ordinal").sub(col("ds", "ordinal")),
-        )
-        .finally(Expr::val(0i64))))
-        .expr(flag(measured))
-        .expr(sum(
-            Expr::case(ended, col("tr", "cost_cents")).finally(Expr::val(0i64))
-        ))
-        .from(a("tr"))
-        .join_as(
-            JoinType::LeftJoin,
-            a("days"),
-            a("ds"),
-            col("ds", "day").equals((a("tr"), a("start_date"))),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            a("days"),
-            a("de"),
-            col("de", "day").equals((a("tr"), a("end_date"))),
-        )
-        .group_by_col((a("tr"), a("provider_id")))
-        .group_by_col((a("tr"), a("contract_id")))
-        .to_owned();
-    let mut owners = Vec::new();
-    for row in db.query_all(&with(base(request), query)).await? {
-        let mut sums = [0; 9];
-        for (i, sum) in sums.iter_mut().enumerate() {
-            *sum = row.try_get_by_index::<Option<i64>>(i + 2)?.unwrap_or(0);
-        }
-        owners.push(OwnerSums {
-            provider_id: row.try_get_by_index(0)?,
-            contract_id: row.try_get_by_index(1)?,
-            sums,
-        });
-    }
-    Ok(owners)
-}
-
 /// The table per reïntegratiebedrijf (`key` provider_id) or per contract
 /// (contract_id): counts of trajectories, placement rate, mean duration and
 /// cost.
-fn owner_table(owners: &[OwnerSums], key: &str, names: &HashMap<uuid::Uuid, String>) -> Table {
-    let mut by_owner: std::collections::BTreeMap<Option<uuid::Uuid>, [i64; 9]> = Default::default();
-    for owner in owners {
+fn owner_table(
+    owners: &BTreeMap<(Option<Uuid>, Option<Uuid>), [i64; 9]>,
+    key: &str,
+    names: &HashMap<Uuid, String>,
+) -> Table {
+    let mut by_owner: BTreeMap<Option<Uuid>, [i64; 9]> = BTreeMap::new();
+    for (&(provider_id, contract_id), sums) in owners {
         let id = if key == "provider_id" {
-            owner.provider_id
+            provider_id
         } else {
-            owner.contract_id
+            contract_id
         };
         let total = by_owner.entry(id).or_default();
-        for (total, sum) in total.iter_mut().zip(owner.sums) {
+        for (total, sum) in total.iter_mut().zip(sums) {
             *total += sum;
         }
     }
@@ -964,7 +1089,7 @@ fn owner_table(owners: &[OwnerSums], key: &str, names: &HashMap<uuid::Uuid, Stri
 async fn provider_names(
     db: &impl ConnectionTrait,
     request: &ReportRequest,
-) -> StoreResult<HashMap<uuid::Uuid, String>> {
+) -> StoreResult<HashMap<Uuid, String>> {
     let rows = provider_versions::Entity::find()
         .filter(provider_versions::Column::Gemeente.eq(request.gemeente.as_str()))
         .filter(crate::store::latest_as_of_in(

@@ -1,14 +1,13 @@
 //! Building blocks of the report queries: the report's read transaction,
 //! the snapshot of each version table as of the report's transaction time
-//! (as common table expressions, or materialised once per report into
-//! temporary tables), the calendar of date constants, and reading grouped
-//! counts back.
+//! (from the history, or from the tables of latest versions and the history
+//! of what changed since), the calendar of date constants, and reading
+//! grouped counts back.
 
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use crate::store::latest_as_of_in;
 use crate::store::{Store, StoreResult};
-use chrono::NaiveDate;
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder,
     SelectStatement, UnionType, Value, ValueTuple, WithClause, WithQuery,
@@ -56,7 +55,7 @@ fn snapshot(
     }
     query
         .from_as(a(table), a(alias))
-        .and_where(col(alias, "gemeente").eq(gemeente.as_str()))
+        .and_where(gemeente_is(alias, gemeente))
         .and_where(latest_as_of_in(table, alias, horizon))
         .to_owned()
 }
@@ -82,7 +81,7 @@ pub(super) fn snapshots(
                 .equals((a("d"), a("id")))
                 .and(col("m", "version").equals((a("d"), a("version")))),
         )
-        .and_where(col("d", "gemeente").eq(gemeente.as_str()))
+        .and_where(gemeente_is("d", gemeente))
         .and_where(latest_as_of_in(
             "doelgroep_assignment_versions",
             "d",
@@ -159,26 +158,45 @@ pub(super) async fn read_transaction(
     crate::store::begin_read(store.connection(), gemeente).await
 }
 
-/// Settings, for this transaction only, of a report that counts a whole
-/// gemeente on PostgreSQL.
-pub(super) async fn tune_for_counting(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+/// Opens a read transaction for counting in several statements that must
+/// see one state of the database (`store::begin_snapshot_read`).
+pub(super) async fn snapshot_transaction(
+    store: &Store,
+    gemeente: &GemeenteCode,
+) -> StoreResult<DatabaseTransaction> {
+    crate::store::begin_snapshot_read(store.connection(), gemeente).await
+}
+
+/// Settings, for this transaction only, of statements that count a whole
+/// gemeente (or a range of its clients) on PostgreSQL: memory for their
+/// hashes and sorts, which the server's default (4 MB) would spill to disk;
+/// no JIT compilation, which costs them more time than it saves; and, when
+/// the report already counts on several connections at once (`alongside`),
+/// no parallel workers besides, which would only compete with the other
+/// connections for the same cores (docs/benchmarks.md).
+pub(super) async fn tune_for_counting(
+    txn: &DatabaseTransaction,
+    alongside: bool,
+) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    txn.execute_unprepared(&format!(
-        "SET LOCAL work_mem = '{}'",
+    let mut settings = format!(
+        "SET LOCAL work_mem = '{}'; SET LOCAL jit = off",
         super::POSTGRES_REPORT_WORK_MEM
-    ))
-    .await?;
-    // Every such query is a set operation over hundreds of thousands of
-    // rows, but PostgreSQL underestimates joins on (client, day) pairs a
-    // hundredfold and then picks nested loops of index lookups, a third
-    // slower at 200,000 clients than hash joins (docs/benchmarks.md). Set
-    // after the snapshots are materialised: their search for the facts
-    // changed after `as_of` is a few index lookups, not a scan.
-    txn.execute_unprepared("SET LOCAL enable_nestloop = off")
-        .await?;
+    );
+    if alongside {
+        settings.push_str("; SET LOCAL max_parallel_workers_per_gather = 0");
+    }
+    txn.execute_unprepared(&settings).await?;
     Ok(())
+}
+
+/// `{alias}.gemeente` is `gemeente`. The code goes in as a CHAR(4), the
+/// column's own type: compared as text instead, PostgreSQL would cast the
+/// column on every row and use no index on it.
+pub(super) fn gemeente_is(alias: &str, gemeente: &GemeenteCode) -> Expr {
+    col(alias, "gemeente").eq(Expr::val(gemeente.as_str()).cast_as(a("CHAR(4)")))
 }
 
 /// `{alias}` (a row of version table `table`) has no newer version recorded
@@ -198,27 +216,6 @@ fn newest_as_of(table: &str, alias: &str, horizon: RecordedAt) -> Expr {
             .to_owned(),
     )
     .not()
-}
-
-/// The days a report reads facts for; rows outside them cannot change its
-/// numbers, so the materialised snapshots leave them out.
-pub(super) struct Reach {
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    /// The last day after the period an episode start is looked at
-    /// (duurzaamheid: 183 days after a work ending).
-    pub last_episode_start: NaiveDate,
-}
-
-/// One temporary table: its name, the query filling it, and its indexes.
-struct Materialised {
-    name: &'static str,
-    /// The select with its filters (run as INSERT … SELECT).
-    fill: SelectStatement,
-    /// The same columns with no rows, to create the table from: PostgreSQL
-    /// takes no bind parameters in CREATE TABLE … AS.
-    shape: SelectStatement,
-    indexes: &'static [&'static [&'static str]],
 }
 
 /// The column of `trajectory_current` that is no column of the history: a
@@ -244,33 +241,37 @@ fn history_column(alias: &str, column: &str) -> Expr {
     .into()
 }
 
-/// Which rows a snapshot holds: a gemeente's, as of an instant, passing the
-/// filters (written against the snapshot's alias). None: no rows, for the
-/// shape of its temporary table.
-type Scope<'a> = Option<(&'a GemeenteCode, RecordedAt, Vec<Expr>)>;
-
-/// The rows of one snapshot of the facts in history table `history`, whose
-/// latest versions table `current` keeps (both read as `alias`, so that the
-/// filters apply to either): the latest versions recorded at or before the
-/// instant, and, for the facts changed after it, their latest version in
-/// the history as of the instant.
-fn snapshot_select(
+/// The latest version as of `horizon` of every fact of `gemeente` in history
+/// table `history`, whose latest versions table `current` keeps, with
+/// `columns` and passing `filters` (both written against `alias`, the name
+/// either table is read as): the rows of `current` recorded at or before the
+/// horizon, and, when some facts changed after it (`changed`; never when the
+/// horizon is the clock's last value), their latest version by then in the
+/// history, one index lookup each. Without that second part the database
+/// can read `current` in the order of an index, which spares it sorting or
+/// hashing what it groups.
+pub(super) fn latest_versions(
     (history, current): (&str, &str),
     alias: &str,
     columns: &[&str],
-    scope: Scope,
+    (gemeente, horizon): (&GemeenteCode, RecordedAt),
+    filters: Vec<Expr>,
+    changed: bool,
 ) -> SelectStatement {
     let mut latest = Query::select();
     for column in columns {
         latest.expr_as(col(alias, column), a(column));
     }
-    latest.from_as(a(current), a(alias));
-    let Some((gemeente, horizon, filters)) = scope else {
-        return latest.and_where(Expr::cust("1 = 0")).to_owned();
-    };
     latest
-        .and_where(col(alias, "gemeente").eq(gemeente.as_str()))
+        .from_as(a(current), a(alias))
+        .and_where(gemeente_is(alias, gemeente))
         .and_where(col(alias, "recorded_at").lte(horizon.micros()));
+    if !changed {
+        for filter in filters {
+            latest.and_where(filter);
+        }
+        return latest;
+    }
     let now = format!("{alias}_now");
     let mut changed = Query::select();
     for column in columns {
@@ -284,9 +285,9 @@ fn snapshot_select(
             a(&now),
             col(&now, "id").equals((a(alias), a("id"))),
         )
-        .and_where(col(&now, "gemeente").eq(gemeente.as_str()))
+        .and_where(gemeente_is(&now, gemeente))
         .and_where(col(&now, "recorded_at").gt(horizon.micros()))
-        .and_where(col(alias, "gemeente").eq(gemeente.as_str()))
+        .and_where(gemeente_is(alias, gemeente))
         .and_where(col(alias, "recorded_at").lte(horizon.micros()))
         .and_where(newest_as_of(history, alias, horizon));
     for filter in filters {
@@ -294,220 +295,6 @@ fn snapshot_select(
         changed.and_where(filter);
     }
     latest.union(UnionType::All, changed).to_owned()
-}
-
-/// The doelgroep assignments in `scope`, one row per code of each (a NULL
-/// code for an empty set).
-fn assignments(scope: Scope) -> SelectStatement {
-    let latest = snapshot_select(
-        (
-            "doelgroep_assignment_versions",
-            "doelgroep_assignment_current",
-        ),
-        "d",
-        &["id", "version", "client_id", "valid_from"],
-        scope,
-    );
-    Query::select()
-        .column((a("s"), a("client_id")))
-        .column((a("s"), a("valid_from")))
-        .column((a("m"), a("code")))
-        .from_subquery(latest, a("s"))
-        .join_as(
-            JoinType::LeftJoin,
-            a("doelgroep_assignment_codes"),
-            a("m"),
-            col("m", "assignment_id")
-                .equals((a("s"), a("id")))
-                .and(col("m", "version").equals((a("s"), a("version")))),
-        )
-        .to_owned()
-}
-
-/// Materialises the snapshots as temporary tables `ep`, `tr` (with each
-/// trajectory's `cost_cents`), `cl`, `fa` and `dg` (the same rows and names
-/// as `snapshots`, limited to `reach`), each with the indexes the report's
-/// lookups need. Built once per report from the tables of latest versions
-/// (migration m20261125_000007), they spare every later query the search
-/// for the latest versions.
-pub(super) async fn materialise_snapshots(
-    txn: &DatabaseTransaction,
-    gemeente: &GemeenteCode,
-    horizon: RecordedAt,
-    reach: &Reach,
-) -> Result<(), DbErr> {
-    let snapshot = |name, tables, alias, columns: &[&str], filters, indexes| Materialised {
-        name,
-        fill: snapshot_select(tables, alias, columns, Some((gemeente, horizon, filters))),
-        shape: snapshot_select(tables, alias, columns, None),
-        indexes,
-    };
-    let open_or_from = |alias: &str, day: NaiveDate| {
-        col(alias, "end_date")
-            .is_null()
-            .or(col(alias, "end_date").gte(day))
-    };
-    let day_before = reach.period_start.pred_opt().unwrap_or(reach.period_start);
-    let tables = [
-        snapshot(
-            "ep",
-            ("registration_versions", "registration_current"),
-            "r",
-            &["client_id", "kind", "start_date", "end_date"],
-            vec![
-                col("r", "start_date").lte(reach.last_episode_start),
-                open_or_from("r", day_before),
-            ],
-            &[&["client_id", "start_date"]],
-        ),
-        // A trajectory referred after the period, or ended before it,
-        // counts nowhere (it cannot start or end before its referral).
-        snapshot(
-            "tr",
-            ("trajectory_versions", "trajectory_current"),
-            "t",
-            &[
-                "id",
-                "version",
-                "client_id",
-                "provider_id",
-                "contract_id",
-                "casemanager",
-                "referral_date",
-                "start_date",
-                "end_date",
-                "end_reason",
-                COST,
-            ],
-            vec![
-                col("t", "referral_date").lte(reach.period_end),
-                open_or_from("t", reach.period_start),
-            ],
-            &[&["client_id", "end_date"]],
-        ),
-        snapshot(
-            "cl",
-            ("client_versions", "client_current"),
-            "c",
-            &["id", "birth_date", "casemanager"],
-            vec![],
-            &[&["id"]],
-        ),
-        snapshot(
-            "fa",
-            ("classification_versions", "classification_current"),
-            "f",
-            &["client_id", "value", "valid_from"],
-            vec![
-                col("f", "scheme").eq("FASE"),
-                col("f", "valid_from").lte(reach.period_end),
-            ],
-            &[&["client_id", "valid_from"]],
-        ),
-        Materialised {
-            name: "dg",
-            fill: assignments(Some((
-                gemeente,
-                horizon,
-                vec![col("d", "valid_from").lte(reach.period_end)],
-            ))),
-            shape: assignments(None),
-            indexes: &[&["client_id", "valid_from"]],
-        },
-    ];
-    let backend = txn.get_database_backend();
-    for table in tables {
-        let mut create = backend.build(&table.shape);
-        create.sql = format!("CREATE TEMPORARY TABLE {} AS {}", table.name, create.sql);
-        txn.execute_raw(create).await?;
-        let mut fill = backend.build(&table.fill);
-        fill.sql = format!("INSERT INTO {} {}", table.name, fill.sql);
-        txn.execute_raw(fill).await?;
-        for (i, columns) in indexes_for(backend, table.indexes).iter().enumerate() {
-            txn.execute_unprepared(&format!(
-                "CREATE INDEX {name}_{i} ON {name} ({})",
-                columns.join(", "),
-                name = table.name
-            ))
-            .await?;
-        }
-        // Temporary tables get no automatic statistics in PostgreSQL;
-        // without them the planner guesses their sizes badly.
-        if backend == DbBackend::Postgres {
-            txn.execute_unprepared(&format!("ANALYZE {}", table.name))
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// The indexes a temporary table gets: SQLite joins by nested loops over
-/// them; PostgreSQL, with nested loops off for the counting, joins the
-/// whole tables by hashing and would only spend time building them.
-fn indexes_for<T>(backend: DbBackend, indexes: &[T]) -> &[T] {
-    if backend == DbBackend::Postgres {
-        &[]
-    } else {
-        indexes
-    }
-}
-
-/// The type of a column of a temporary table filled from a query.
-#[derive(Clone, Copy)]
-pub(super) enum ColumnType {
-    Integer,
-    Text,
-    Date,
-    Uuid,
-}
-
-impl ColumnType {
-    /// PostgreSQL needs the types; SQLite columns without a declared type
-    /// keep every value as the query produced it (dates as text, ids as
-    /// blobs), exactly as in the tables they come from.
-    fn declared(self, backend: DbBackend) -> &'static str {
-        match (backend, self) {
-            (DbBackend::Postgres, ColumnType::Integer) => " BIGINT",
-            (DbBackend::Postgres, ColumnType::Text) => " TEXT",
-            (DbBackend::Postgres, ColumnType::Date) => " DATE",
-            (DbBackend::Postgres, ColumnType::Uuid) => " UUID",
-            _ => "",
-        }
-    }
-}
-
-/// Materialises the rows of `query` as the temporary table `name` with the
-/// given columns and indexes, and on PostgreSQL its statistics.
-pub(super) async fn materialise(
-    txn: &impl ConnectionTrait,
-    name: &str,
-    columns: &[(&str, ColumnType)],
-    query: &WithQuery,
-    indexes: &[&str],
-) -> Result<(), DbErr> {
-    let backend = txn.get_database_backend();
-    let declared: Vec<String> = columns
-        .iter()
-        .map(|(column, kind)| format!("{column}{}", kind.declared(backend)))
-        .collect();
-    txn.execute_unprepared(&format!(
-        "CREATE TEMPORARY TABLE {name} ({})",
-        declared.join(", ")
-    ))
-    .await?;
-    let mut fill = backend.build(query);
-    fill.sql = format!("INSERT INTO {name} {}", fill.sql);
-    txn.execute_raw(fill).await?;
-    for column in indexes_for(backend, indexes) {
-        txn.execute_unprepared(&format!(
-            "CREATE INDEX {name}_{column} ON {name} ({column})"
-        ))
-        .await?;
-    }
-    if backend == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("ANALYZE {name}")).await?;
-    }
-    Ok(())
 }
 
 /// A table of constants, one row per element of `rows`, with the given

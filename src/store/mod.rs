@@ -184,10 +184,46 @@ pub(crate) async fn begin_read(
     Ok(txn)
 }
 
+/// Starts a read-only transaction on `gemeente`'s data whose statements all
+/// see the database as it was at its first: a report that reads in several
+/// statements, and decides how to read from what an earlier one found, needs
+/// them to agree. PostgreSQL gives each statement its own snapshot unless
+/// asked for REPEATABLE READ; SQLite's read transactions (WAL) hold one from
+/// their first read on.
+pub(crate) async fn begin_snapshot_read(
+    db: &DatabaseConnection,
+    gemeente: &GemeenteCode,
+) -> StoreResult<DatabaseTransaction> {
+    let txn = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(sea_orm::IsolationLevel::RepeatableRead),
+                Some(sea_orm::AccessMode::ReadOnly),
+            )
+            .await?
+        }
+        _ => db.begin().await?,
+    };
+    set_tenant(&txn, gemeente).await?;
+    Ok(txn)
+}
+
 /// The database behind the service.
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    report_parallelism: usize,
+}
+
+/// How many connections one in- and outflow report counts on at the same
+/// time, unless configured: PostgreSQL runs each on a core of its own (two
+/// is what the smallest server has); SQLite's file gains nothing from more
+/// than one.
+fn default_report_parallelism(backend: DbBackend) -> usize {
+    match backend {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    }
 }
 
 impl Store {
@@ -209,7 +245,22 @@ impl Store {
         let db = Database::connect(options).await?;
         migration::Migrator::up(&db, None).await?;
         warn_if_tenant_wall_is_down(&db).await?;
-        Ok(Store { db })
+        let report_parallelism = default_report_parallelism(db.get_database_backend());
+        Ok(Store {
+            db,
+            report_parallelism,
+        })
+    }
+
+    /// Counts each in- and outflow report on `connections` connections at
+    /// the same time (docs/reports.md).
+    pub fn with_report_parallelism(mut self, connections: std::num::NonZeroUsize) -> Store {
+        self.report_parallelism = connections.get();
+        self
+    }
+
+    pub fn report_parallelism(&self) -> usize {
+        self.report_parallelism
     }
 
     /// Reads with an `as_of` resolve it against the clock first; see
