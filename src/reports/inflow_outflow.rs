@@ -38,12 +38,15 @@ pub const COLUMNS: [&str; 7] = [
     "uitstroom_zonder_werk",
     "bestand",
 ];
-/// Indexes into `COLUMNS` the counting statement names. `uitstroom_werk`
-/// is not among them: its rows are those of regulier and gesubsidieerd
+/// Indexes into `COLUMNS`. The counting statement names every column but
+/// `uitstroom_werk`: its pairs are those of regulier and gesubsidieerd
 /// together, evaluated on the same day, so it is their sum in every row.
+const DOORVERWEZEN: usize = 0;
+const INGESTROOMD: usize = 1;
 const REGULIER: usize = 2;
 const GESUBSIDIEERD: usize = 3;
 const WERK: usize = 4;
+const ZONDER_WERK: usize = 5;
 const BESTAND: usize = 6;
 
 const FASE_ROWS: [&str; 6] = [
@@ -380,7 +383,8 @@ const EVALUATED: [&str; 6] = [
 /// for tables 1 and 2 the segments holding the day before the period in
 /// bijstand, and those where the client's last flow into, and out of,
 /// bijstand in the period happens. The answer is a small cube of counts
-/// (thousands of rows) whose sums are the tables; see `CubeRow`.
+/// (a row per combination that occurs) whose sums are the tables; see
+/// `CubeRow`.
 fn cube_query(
     request: &ReportRequest,
     range: &ClientRange,
@@ -401,8 +405,9 @@ fn cube_query(
             col("pc", "client_id").equals((a("t"), a("client_id"))),
         );
     let index = |i: usize| Expr::val(i as i64);
-    // A (column, client) pair evaluated on `day`, where the segment holds it.
-    let evaluated = |column: Expr, day: Expr, condition: Expr| {
+    // A (column, client) pair evaluated on `day`, where the segment holds it
+    // (and meets `condition`).
+    let evaluated = |column: Expr, day: Expr, condition: Option<Expr>| {
         let mut query = Query::select();
         query.expr_as(column, a("col")).expr_as(day.clone(), a("d"));
         for segment_column in EVALUATED {
@@ -412,9 +417,11 @@ fn cube_query(
             .expr_as(Expr::val(1i64), a("w"))
             .from(a("j"))
             .and_where(day.clone().is_not_null())
-            .and_where(holds_on("j", day))
-            .and_where(condition)
-            .to_owned()
+            .and_where(holds_on("j", day));
+        if let Some(condition) = condition {
+            query.and_where(condition);
+        }
+        query
     };
     // Segments counted for tables 1 and 2, without breakdown: one pass for
     // all three columns, which no segment can meet two of (the day before
@@ -446,7 +453,6 @@ fn cube_query(
             .to_owned()
     };
     let day = |column: &str| col("j", column);
-    let always = || Expr::val(1).eq(1);
     let work_kind = Expr::case(col("j", "regulier").eq(col("j", "werk")), index(REGULIER))
         .finally(index(GESUBSIDIEERD));
     let (first, last) = (request.period_start, request.period_end);
@@ -462,12 +468,20 @@ fn cube_query(
         .and(bijstand("j", "kinds_before"))
         .and(bijstand("j", "kinds").not())
         .and(last_of("next_uitstroom", day_after(last)));
-    let mut union = evaluated(index(0), day("doorverwezen"), always());
+    let mut union = evaluated(index(DOORVERWEZEN), day("doorverwezen"), None);
     for branch in [
-        evaluated(index(1), day("ingestroomd"), always()),
-        evaluated(work_kind.into(), day("werk"), always()),
-        evaluated(index(5), day("zonder"), col("j", "werk").is_null()),
-        evaluated(index(BESTAND), Expr::val(last), col("j", "kinds").ne(0)),
+        evaluated(index(INGESTROOMD), day("ingestroomd"), None),
+        evaluated(work_kind.into(), day("werk"), None),
+        evaluated(
+            index(ZONDER_WERK),
+            day("zonder"),
+            Some(col("j", "werk").is_null()),
+        ),
+        evaluated(
+            index(BESTAND),
+            Expr::val(last),
+            Some(col("j", "kinds").ne(0)),
+        ),
         counted(vec![
             (
                 BIJSTAND_DAY_BEFORE,
