@@ -14,13 +14,19 @@ use uuid::Uuid;
 
 pub const TABLE: &str = "client_timeline";
 
-/// The columns of a row, in the order `insert` writes them.
-pub const COLUMNS: [&str; 16] = [
+/// The columns of a row that say which generation of whose timeline it
+/// belongs to.
+const SPINE: [&str; 5] = [
     "gemeente",
     "client_id",
     "recorded_at",
     "superseded_at",
     "seq",
+];
+
+/// The columns of a row that hold its segment (`timeline::Segment`), in
+/// the order of its fields.
+pub const SEGMENT_COLUMNS: [&str; 11] = [
     "valid_from",
     "valid_to",
     "kinds",
@@ -33,6 +39,12 @@ pub const COLUMNS: [&str; 16] = [
     "doelgroepen",
     "birth_date",
 ];
+
+/// The columns of a row, in the order `insert` writes them and `read`
+/// reads them.
+fn columns() -> impl Iterator<Item = Alias> {
+    SPINE.iter().chain(SEGMENT_COLUMNS.iter()).map(|c| a(c))
+}
 
 /// One stored segment: segment `seq` of the generation the client got at
 /// `recorded_at`, which held until `superseded_at` (`None`: still the
@@ -111,7 +123,7 @@ impl TimelineRow {
         ]
     }
 
-    /// A row read back with the columns in `COLUMNS` order.
+    /// A row read back with the columns in `columns()` order.
     pub fn read(row: &QueryResult) -> Result<Self, DbErr> {
         let kinds = |i: usize| -> Result<u8, DbErr> {
             let value: i32 = row.try_get_by_index(i)?;
@@ -150,9 +162,9 @@ const PARAMETERS_PER_STATEMENT: usize = 30_000;
 
 /// Inserts `rows`, as many per statement as the parameter limit allows.
 pub async fn insert(db: &impl ConnectionTrait, rows: &[TimelineRow]) -> Result<(), DbErr> {
-    for chunk in rows.chunks(PARAMETERS_PER_STATEMENT / COLUMNS.len()) {
+    for chunk in rows.chunks(PARAMETERS_PER_STATEMENT / (SPINE.len() + SEGMENT_COLUMNS.len())) {
         let mut insert = Query::insert();
-        insert.into_table(a(TABLE)).columns(COLUMNS.map(a));
+        insert.into_table(a(TABLE)).columns(columns());
         for row in chunk {
             insert
                 .values(row.values())
@@ -170,7 +182,7 @@ pub async fn current_rows(
     client_id: Uuid,
 ) -> Result<Vec<TimelineRow>, DbErr> {
     let query = Query::select()
-        .columns(COLUMNS.map(a))
+        .columns(columns())
         .from(a(TABLE))
         .and_where(Expr::col(a("gemeente")).eq(gemeente))
         .and_where(Expr::col(a("client_id")).eq(client_id))
@@ -187,7 +199,7 @@ pub async fn current_rows(
 /// Every row of the table, in key order (for checks and tests).
 pub async fn all_rows(db: &impl ConnectionTrait) -> Result<Vec<TimelineRow>, DbErr> {
     let query = Query::select()
-        .columns(COLUMNS.map(a))
+        .columns(columns())
         .from(a(TABLE))
         .order_by(a("client_id"), Order::Asc)
         .order_by(a("recorded_at"), Order::Asc)

@@ -20,6 +20,7 @@ use crate::domain::trajectory::EndReason;
 use crate::store::entities::{doelgroep_versions, provider_versions};
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::NaiveDate;
+use migration::client_timeline::SEGMENT_COLUMNS;
 use sea_orm::sea_query::{
     Asterisk, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, SelectStatement,
     UnionType, Value as SqlValue,
@@ -263,22 +264,6 @@ fn latest_events(request: &ReportRequest) -> SelectStatement {
         .to_owned()
 }
 
-/// The columns of a timeline segment the counting reads.
-const SEGMENT_COLUMNS: [&str; 12] = [
-    "client_id",
-    "valid_from",
-    "valid_to",
-    "kinds",
-    "kinds_before",
-    "first_start",
-    "next_bijstand_start",
-    "next_instroom",
-    "next_uitstroom",
-    "fase",
-    "doelgroepen",
-    "birth_date",
-];
-
 /// The timeline segments of the range's clients as of the report's
 /// transaction time (each client's generation recorded at or before it and
 /// not superseded by then) that hold on some day from the day before the
@@ -287,6 +272,7 @@ fn timelines(request: &ReportRequest, range: &ClientRange, changed: Changed) -> 
     let horizon = request.horizon.micros();
     let branch = |still_current: bool| {
         let mut query = Query::select();
+        query.column((a("s"), a("client_id")));
         for column in SEGMENT_COLUMNS {
             query.column((a("s"), a(column)));
         }
@@ -391,7 +377,7 @@ fn cube_query(
     changed: Changed,
 ) -> sea_orm::sea_query::WithQuery {
     let mut joined = Query::select();
-    for column in SEGMENT_COLUMNS.iter().skip(1) {
+    for column in SEGMENT_COLUMNS {
         joined.column((a("t"), a(column)));
     }
     for column in ["doorverwezen", "ingestroomd", "werk", "regulier", "zonder"] {
