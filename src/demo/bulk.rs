@@ -22,8 +22,8 @@ use crate::store::entities::{
 use crate::store::{Store, StoreError, StoreResult, begin_read, begin_write};
 use migration::client_timeline::{self, TimelineRow};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Iterable,
-    PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, Iterable, PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -68,12 +68,27 @@ pub async fn generate_bulk(
             .map(|n| plan_client(&mut random, seed, n, &setup))
             .collect();
         write_batch(db, gemeente, &setup, &batch).await?;
+        if next == 0 {
+            analyse(db).await?;
+        }
         for plan in &batch {
             generated.add(plan);
         }
         next = last;
     }
     Ok(generated)
+}
+
+/// Statistics for PostgreSQL's planner once the first batch is in, as
+/// autovacuum would gather them (where it runs, and slower than a bulk load
+/// grows the tables): without any, it may plan the triggers' look-ups of
+/// one trajectory by an index on the gemeente, which reads the gemeente's
+/// every row each time, and keeps that plan for the connection's life.
+async fn analyse(db: &DatabaseConnection) -> StoreResult<()> {
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    Ok(())
 }
 
 /// The spine every version row carries (as `store::spine::Spine`).
