@@ -12,7 +12,7 @@ use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use migration::client_timeline::{self, TABLE, TimelineRow};
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement, UnionType};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -20,117 +20,159 @@ fn a(name: &str) -> Alias {
     Alias::new(name)
 }
 
-/// `columns` of the rows of table `current` (a table of latest versions)
-/// that belong to the client.
-fn of_client(
+/// Which fact a row of `facts`' query is.
+const CLIENT: i64 = 0;
+const EPISODE: i64 = 1;
+const FASE: i64 = 2;
+const ASSIGNMENT: i64 = 3;
+
+/// Column `column` of the row read as `table`.
+fn of(table: &str, column: &str) -> Option<Expr> {
+    Some(Expr::col((a(table), a(column))))
+}
+
+/// One branch of `facts`' query: rows of table `current` (a table of latest
+/// versions, read as `t`) whose `key` is the client, as (fact, text, date,
+/// date, id, text).
+fn branch(
+    fact: i64,
     current: &str,
     key: &str,
-    gemeente: &GemeenteCode,
-    client_id: Uuid,
-    columns: &[&str],
+    (gemeente, client_id): (&GemeenteCode, Uuid),
+    columns: [Option<Expr>; 5],
 ) -> SelectStatement {
-    Query::select()
-        .columns(columns.iter().map(|c| a(c)))
-        .from(a(current))
-        .and_where(Expr::col(a("gemeente")).eq(gemeente.as_str()))
-        .and_where(Expr::col(a(key)).eq(client_id))
+    let mut query = Query::select();
+    query.expr_as(Expr::val(fact), a("fact"));
+    for (column, (name, kind)) in columns.into_iter().zip([
+        ("text", "TEXT"),
+        ("day", "DATE"),
+        ("until", "DATE"),
+        ("id", "UUID"),
+        ("code", "TEXT"),
+    ]) {
+        match column {
+            Some(column) => query.expr_as(column, a(name)),
+            None => query.expr_as(Expr::null().cast_as(a(kind)), a(name)),
+        };
+    }
+    query
+        .from_as(a(current), a("t"))
+        .and_where(Expr::col((a("t"), a("gemeente"))).eq(gemeente.as_str()))
+        .and_where(Expr::col((a("t"), a(key))).eq(client_id))
         .to_owned()
 }
 
 /// The latest version of every fact of the client a timeline is made of,
 /// from the tables of latest versions (which the database has brought up
-/// to date within this transaction). `None`: the client does not exist.
+/// to date within this transaction), in one statement: a refresh ends many
+/// writes. `None`: the client does not exist.
 async fn facts(
     db: &impl ConnectionTrait,
     gemeente: &GemeenteCode,
     client_id: Uuid,
 ) -> StoreResult<Option<timeline::Facts>> {
-    let corrupt = |column, value: &str| super::StoreError::corrupt(column, value);
-    let Some(client) = db
-        .query_one(&of_client(
-            "client_current",
-            "id",
-            gemeente,
-            client_id,
-            &["birth_date"],
-        ))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut facts = timeline::Facts {
-        birth_date: client.try_get_by_index(0)?,
-        episodes: Vec::new(),
-        fases: Vec::new(),
-        doelgroepen: Vec::new(),
-    };
-    let episodes = of_client(
-        "registration_current",
-        "client_id",
-        gemeente,
-        client_id,
-        &["kind", "start_date", "end_date"],
+    let client = (gemeente, client_id);
+    let mut query = branch(
+        CLIENT,
+        "client_current",
+        "id",
+        client,
+        [None, of("t", "birth_date"), None, None, None],
     );
-    for row in db.query_all(&episodes).await? {
-        let code: String = row.try_get_by_index(0)?;
-        facts.episodes.push(timeline::Episode {
-            kind: timeline::kind::bit(&code).ok_or_else(|| corrupt("kind", &code))?,
-            start: row.try_get_by_index(1)?,
-            end: row.try_get_by_index(2)?,
-        });
-    }
-    let fases = of_client(
-        "classification_current",
-        "client_id",
-        gemeente,
-        client_id,
-        &["value", "valid_from"],
-    )
-    .and_where(Expr::col(a("scheme")).eq("FASE"))
-    .to_owned();
-    for row in db.query_all(&fases).await? {
-        facts.fases.push(timeline::Dated {
-            value: row.try_get_by_index(0)?,
-            valid_from: row.try_get_by_index(1)?,
-        });
-    }
-    let mut members: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
-    let codes = Query::select()
-        .column((a("m"), a("assignment_id")))
-        .column((a("m"), a("code")))
-        .from_as(a("doelgroep_assignment_current"), a("d"))
-        .join_as(
-            JoinType::InnerJoin,
-            a("doelgroep_assignment_codes"),
-            a("m"),
-            Expr::col((a("m"), a("assignment_id")))
-                .equals((a("d"), a("id")))
-                .and(Expr::col((a("m"), a("version"))).equals((a("d"), a("version")))),
-        )
-        .and_where(Expr::col((a("d"), a("gemeente"))).eq(gemeente.as_str()))
-        .and_where(Expr::col((a("d"), a("client_id"))).eq(client_id))
-        .to_owned();
-    for row in db.query_all(&codes).await? {
-        members
-            .entry(row.try_get_by_index(0)?)
-            .or_default()
-            .push(row.try_get_by_index(1)?);
-    }
-    let assignments = of_client(
+    let assignments = branch(
+        ASSIGNMENT,
         "doelgroep_assignment_current",
         "client_id",
-        gemeente,
-        client_id,
-        &["id", "valid_from"],
-    );
-    for row in db.query_all(&assignments).await? {
-        let id: Uuid = row.try_get_by_index(0)?;
-        facts.doelgroepen.push(timeline::Dated {
-            valid_from: row.try_get_by_index(1)?,
-            value: members.remove(&id).unwrap_or_default(),
-        });
+        client,
+        [
+            None,
+            of("t", "valid_from"),
+            None,
+            of("t", "id"),
+            of("m", "code"),
+        ],
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        a("doelgroep_assignment_codes"),
+        a("m"),
+        Expr::col((a("m"), a("assignment_id")))
+            .equals((a("t"), a("id")))
+            .and(Expr::col((a("m"), a("version"))).equals((a("t"), a("version")))),
+    )
+    .to_owned();
+    for more in [
+        branch(
+            EPISODE,
+            "registration_current",
+            "client_id",
+            client,
+            [
+                of("t", "kind"),
+                of("t", "start_date"),
+                of("t", "end_date"),
+                None,
+                None,
+            ],
+        ),
+        branch(
+            FASE,
+            "classification_current",
+            "client_id",
+            client,
+            [of("t", "value"), of("t", "valid_from"), None, None, None],
+        )
+        .and_where(Expr::col((a("t"), a("scheme"))).eq("FASE"))
+        .to_owned(),
+        assignments,
+    ] {
+        query.union(UnionType::All, more);
     }
-    Ok(Some(facts))
+    let corrupt = |column, value: &str| super::StoreError::corrupt(column, value);
+    let mut birth_date = None;
+    let mut episodes = Vec::new();
+    let mut fases = Vec::new();
+    let mut assignments: BTreeMap<Uuid, timeline::Dated<Vec<String>>> = BTreeMap::new();
+    for row in db.query_all(&query).await? {
+        let fact: i64 = row.try_get_by_index(0)?;
+        let text: Option<String> = row.try_get_by_index(1)?;
+        let day: Option<chrono::NaiveDate> = row.try_get_by_index(2)?;
+        let day = || day.ok_or_else(|| corrupt("day", "NULL"));
+        match fact {
+            CLIENT => birth_date = Some(day()?),
+            EPISODE => {
+                let code = text.unwrap_or_default();
+                episodes.push(timeline::Episode {
+                    kind: timeline::kind::bit(&code).ok_or_else(|| corrupt("kind", &code))?,
+                    start: day()?,
+                    end: row.try_get_by_index(3)?,
+                });
+            }
+            FASE => fases.push(timeline::Dated {
+                valid_from: day()?,
+                value: text.unwrap_or_default(),
+            }),
+            ASSIGNMENT => {
+                let assignment =
+                    assignments
+                        .entry(row.try_get_by_index(4)?)
+                        .or_insert(timeline::Dated {
+                            valid_from: day()?,
+                            value: Vec::new(),
+                        });
+                assignment
+                    .value
+                    .extend(row.try_get_by_index::<Option<String>>(5)?);
+            }
+            other => return Err(corrupt("fact", &other.to_string())),
+        }
+    }
+    Ok(birth_date.map(|birth_date| timeline::Facts {
+        birth_date,
+        episodes,
+        fases,
+        doelgroepen: assignments.into_values().collect(),
+    }))
 }
 
 /// Brings the client's timeline up to date with its facts, at the
