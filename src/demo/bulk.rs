@@ -67,10 +67,7 @@ pub async fn generate_bulk(
         let batch: Vec<ClientPlan> = (next..last)
             .map(|n| plan_client(&mut random, seed, n, &setup))
             .collect();
-        write_batch(db, gemeente, &setup, &batch).await?;
-        if next == 0 {
-            analyse(db).await?;
-        }
+        write_batch(db, gemeente, &setup, &batch, next == 0).await?;
         for plan in &batch {
             generated.add(plan);
         }
@@ -79,11 +76,12 @@ pub async fn generate_bulk(
     Ok(generated)
 }
 
-/// Statistics for PostgreSQL's planner once the first batch is in, as
+/// Statistics for PostgreSQL's planner once the first rows are in, as
 /// autovacuum would gather them (where it runs, and slower than a bulk load
-/// grows the tables): without any, it may plan the triggers' look-ups of
-/// one trajectory by an index on the gemeente, which reads the gemeente's
-/// every row each time, and keeps that plan for the connection's life.
+/// grows the tables): planned on the nearly empty tables, the triggers'
+/// look-ups of one trajectory can scan the whole table (or a gemeente's
+/// index range) instead of one primary-key entry, and a connection keeps
+/// such a plan while the tables grow.
 async fn analyse(db: &DatabaseConnection) -> StoreResult<()> {
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
         db.execute_unprepared("ANALYZE").await?;
@@ -219,12 +217,13 @@ where
 
 /// Writes a batch of clients: the first version of every fact in one
 /// transaction, then each later trajectory version number in a transaction
-/// of its own.
+/// of its own; for the `first` batch the planner's statistics in between.
 async fn write_batch(
     db: &DatabaseConnection,
     gemeente: &GemeenteCode,
     setup: &Setup,
     batch: &[ClientPlan],
+    first: bool,
 ) -> StoreResult<()> {
     let (txn, recorded_at) = begin_write(db, gemeente).await?;
     let mut rows = Rows::default();
@@ -318,6 +317,9 @@ async fn write_batch(
     rows.insert(&txn).await?;
     client_timeline::insert(&txn, &timelines).await?;
     txn.commit().await?;
+    if first {
+        analyse(db).await?;
+    }
     let most = trajectories
         .iter()
         .map(|t| t.plan.changes.len())
