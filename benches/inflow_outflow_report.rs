@@ -186,7 +186,7 @@ async fn run(args: &Args, url: &str) -> Result<(), String> {
         store = store.with_report_parallelism(parallelism);
     }
     println!(
-        "the report counts on {} connections at once",
+        "the report counts on {} connection(s) at once",
         store.report_parallelism()
     );
     let admin = Database::connect(url).await.map_err(|e| e.to_string())?;
