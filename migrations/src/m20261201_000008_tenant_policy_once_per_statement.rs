@@ -24,15 +24,28 @@ impl MigrationName for Migration {
 /// The transaction's gemeente as a CHAR(4), or NULL when the setting is
 /// unset or not four characters long; a scalar subquery, so evaluated once
 /// per statement.
-pub(crate) const TENANT: &str = "(SELECT CAST(s.gemeente AS CHAR(4)) FROM \
+const TENANT: &str = "(SELECT CAST(s.gemeente AS CHAR(4)) FROM \
      (SELECT current_setting('clientvolg.gemeente', true) AS gemeente) s \
      WHERE char_length(s.gemeente) = 4)";
 
+/// A tenant policy's clauses: the rows of the transaction's gemeente only.
+fn clauses() -> String {
+    format!("USING (gemeente = {TENANT}) WITH CHECK (gemeente = {TENANT})")
+}
+
 /// Replaces `table`'s tenant policy by one comparing with `TENANT`.
+fn replace_policy(table: &str) -> String {
+    format!("ALTER POLICY {table}_tenant ON {table} {}", clauses())
+}
+
+/// Row-level security on a table made after this migration (PostgreSQL):
+/// only the rows of the transaction's gemeente, for its owner too.
 pub(crate) fn tenant_policy(table: &str) -> String {
     format!(
-        "ALTER POLICY {table}_tenant ON {table} \
-         USING (gemeente = {TENANT}) WITH CHECK (gemeente = {TENANT})"
+        "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY; \
+         ALTER TABLE {table} FORCE ROW LEVEL SECURITY; \
+         CREATE POLICY {table}_tenant ON {table} {}",
+        clauses()
     )
 }
 
@@ -48,7 +61,7 @@ impl MigrationTrait for Migration {
             .copied()
             .chain(CURRENT.iter().map(|c| c.current));
         for table in tables {
-            db.execute_unprepared(&tenant_policy(table)).await?;
+            db.execute_unprepared(&replace_policy(table)).await?;
         }
         Ok(())
     }

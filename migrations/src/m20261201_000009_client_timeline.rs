@@ -21,7 +21,7 @@
 
 use crate::client_timeline::{self, TABLE};
 use crate::m20261125_000001_foundation::index;
-use crate::m20261201_000008_tenant_policy_once_per_statement::TENANT;
+use crate::m20261201_000008_tenant_policy_once_per_statement::tenant_policy;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -156,13 +156,7 @@ impl MigrationTrait for Migration {
                 db.execute_unprepared(&format!("ALTER TABLE {source} FORCE ROW LEVEL SECURITY"))
                     .await?;
             }
-            db.execute_unprepared(&format!(
-                "ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY; \
-                 ALTER TABLE {TABLE} FORCE ROW LEVEL SECURITY; \
-                 CREATE POLICY {TABLE}_tenant ON {TABLE} \
-                 USING (gemeente = {TENANT}) WITH CHECK (gemeente = {TENANT})"
-            ))
-            .await?;
+            db.execute_unprepared(&tenant_policy(TABLE)).await?;
         }
         Ok(())
     }

@@ -146,11 +146,11 @@ pub(super) fn snapshots(
     ]
 }
 
-/// Opens the read transaction a report runs in: every query of one report
-/// goes through it, on one connection, so that temporary tables are seen
-/// by all of them. It carries the gemeente for PostgreSQL's row-level
-/// security, like every transaction of the store. The report rolls it back
-/// when it is done, which also drops its temporary tables.
+/// Opens a read transaction for a report's statements that each read as of
+/// the report's transaction time, so need no common snapshot (the caseload,
+/// the in- and outflow report's split into ranges and its names). It
+/// carries the gemeente for PostgreSQL's row-level security, like every
+/// transaction of the store.
 pub(super) async fn read_transaction(
     store: &Store,
     gemeente: &GemeenteCode,
