@@ -22,6 +22,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use uuid::Uuid;
 
 both_databases!(the_timeline_is_the_history_replayed);
+both_databases!(the_database_keeps_every_generation);
 
 fn correction() -> Change {
     Change {
@@ -95,6 +96,12 @@ async fn correct_some_facts(store: &Store, admin: &DatabaseConnection) {
         })
         .await
         .expect("empty an assignment");
+    correct_a_birth_date(store, admin).await;
+}
+
+/// Corrects the birth date of gemeente 0363's first client to 1970-02-28.
+async fn correct_a_birth_date(store: &Store, admin: &DatabaseConnection) {
+    let gemeente = GemeenteCode::parse("0363").unwrap();
     let row = admin
         .query_one_raw(Statement::from_string(
             admin.get_database_backend(),
@@ -124,8 +131,28 @@ async fn replayed(admin: &DatabaseConnection) -> Vec<TimelineRow> {
     rows
 }
 
-/// Takes the table and what migration 000009 made away, as if it had
-/// never run, so that running the migrations again fills the table from
+/// The generations some instant sees, as the history replays them: without
+/// those a transaction superseded at their own instant (a later write of
+/// the same transaction replaced them), their segments numbered from 0.
+fn seen(rows: Vec<TimelineRow>) -> Vec<TimelineRow> {
+    let mut seen: Vec<TimelineRow> = rows
+        .into_iter()
+        .filter(|r| r.superseded_at != Some(r.recorded_at))
+        .collect();
+    let mut first = None;
+    let mut offset = 0;
+    for row in &mut seen {
+        if first != Some((row.client_id, row.recorded_at)) {
+            first = Some((row.client_id, row.recorded_at));
+            offset = row.seq;
+        }
+        row.seq -= offset;
+    }
+    seen
+}
+
+/// Takes the table and what migrations 000009 and 000010 made away, as if
+/// they had never run, so that running the migrations again fills the table from
 /// the history of a database already in use.
 async fn undo_the_timeline_migration(db: &DatabaseConnection) {
     for statement in [
@@ -135,7 +162,8 @@ async fn undo_the_timeline_migration(db: &DatabaseConnection) {
         "DROP INDEX registration_current_client",
         "DROP INDEX classification_current_client",
         "DROP INDEX doelgroep_assignment_current_client",
-        "DELETE FROM seaql_migrations WHERE version = 'm20261201_000009_client_timeline'",
+        "DELETE FROM seaql_migrations WHERE version IN \
+         ('m20261201_000009_client_timeline', 'm20261202_000010_timeline_generations_kept')",
     ] {
         db.execute_unprepared(statement)
             .await
@@ -161,7 +189,7 @@ async fn the_timeline_is_the_history_replayed(app: TestApp) {
         .expect("connect as administrator");
     correct_some_facts(&store, &admin).await;
 
-    let stored = client_timeline::all_rows(&admin).await.expect("the table");
+    let stored = seen(client_timeline::all_rows(&admin).await.expect("the table"));
     let from_history = replayed(&admin).await;
     assert_eq!(stored, from_history);
     let clients = |rows: &[TimelineRow], gemeente: &str| {
@@ -197,5 +225,70 @@ async fn the_timeline_is_the_history_replayed(app: TestApp) {
         from_history,
         "the migration fills the table from the history"
     );
+    app.cleanup().await;
+}
+
+/// Whoever sends them, the database refuses the statements that would
+/// change a generation some instant saw: deleting one, changing a segment,
+/// reopening or moving the end of a closed generation, closing one before
+/// it began; it lets through the one the store writes, closing the open
+/// generation.
+async fn the_database_keeps_every_generation(app: TestApp) {
+    let store = Store::open(&app.database_url)
+        .await
+        .expect("open the store");
+    let gemeente = GemeenteCode::parse("0363").unwrap();
+    clientvolg::demo::generate(&store, &gemeente, 10, 5)
+        .await
+        .expect("demo data through the store");
+    let admin = Database::connect(&app.admin_database_url)
+        .await
+        .expect("connect as administrator");
+    correct_a_birth_date(&store, &admin).await;
+    let before = client_timeline::all_rows(&admin).await.expect("the table");
+    assert!(
+        before.iter().any(|r| r.superseded_at.is_some())
+            && before.iter().any(|r| r.superseded_at.is_none()),
+        "closed and open generations to try"
+    );
+    let mut refused = vec![
+        "DELETE FROM client_timeline WHERE superseded_at IS NOT NULL",
+        "DELETE FROM client_timeline WHERE superseded_at IS NULL",
+        "UPDATE client_timeline SET kinds = kinds + 1 WHERE superseded_at IS NULL",
+        "UPDATE client_timeline SET birth_date = '1999-01-01' WHERE superseded_at IS NOT NULL",
+        "UPDATE client_timeline SET superseded_at = superseded_at + 1 WHERE superseded_at IS NOT NULL",
+        "UPDATE client_timeline SET superseded_at = NULL WHERE superseded_at IS NOT NULL",
+        "UPDATE client_timeline SET superseded_at = recorded_at - 1 WHERE superseded_at IS NULL",
+        "UPDATE client_timeline SET superseded_at = recorded_at + 1, seq = seq + 100 \
+         WHERE superseded_at IS NULL",
+    ];
+    if admin.get_database_backend() == sea_orm::DbBackend::Postgres {
+        refused.push("TRUNCATE client_timeline");
+    }
+    for sql in refused {
+        let error = admin
+            .execute_unprepared(sql)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("`{sql}` was accepted: a generation must stay as seen"));
+        assert!(
+            error
+                .to_string()
+                .contains("client_timeline keeps every generation"),
+            "`{sql}` failed for another reason: {error}"
+        );
+    }
+    assert_eq!(
+        client_timeline::all_rows(&admin).await.expect("the table"),
+        before,
+        "nothing changed"
+    );
+    let closed = admin
+        .execute_unprepared(
+            "UPDATE client_timeline SET superseded_at = recorded_at + 1 WHERE superseded_at IS NULL",
+        )
+        .await
+        .expect("closing the open generations is what the store does");
+    assert!(closed.rows_affected() > 0);
     app.cleanup().await;
 }

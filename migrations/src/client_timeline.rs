@@ -40,6 +40,17 @@ pub const SEGMENT_COLUMNS: [&str; 11] = [
     "birth_date",
 ];
 
+/// The columns no write may change once a row is in: all but
+/// `superseded_at` (migration 000010).
+pub fn fixed_columns() -> Vec<&'static str> {
+    SPINE
+        .iter()
+        .chain(SEGMENT_COLUMNS.iter())
+        .copied()
+        .filter(|column| *column != "superseded_at")
+        .collect()
+}
+
 /// The columns of a row, in the order `insert` writes them and `read`
 /// reads them.
 fn columns() -> impl Iterator<Item = Alias> {

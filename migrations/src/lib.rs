@@ -14,6 +14,7 @@ mod m20261125_000006_row_level_security;
 mod m20261125_000007_current_versions;
 mod m20261201_000008_tenant_policy_once_per_statement;
 mod m20261201_000009_client_timeline;
+mod m20261202_000010_timeline_generations_kept;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_current_versions::Migration),
             Box::new(m20261201_000008_tenant_policy_once_per_statement::Migration),
             Box::new(m20261201_000009_client_timeline::Migration),
+            Box::new(m20261202_000010_timeline_generations_kept::Migration),
         ]
     }
 }

@@ -196,16 +196,7 @@ pub(super) async fn refresh(
         .eq(gemeente.as_str())
         .and(Expr::col(a("client_id")).eq(client_id))
         .and(Expr::col(a("superseded_at")).is_null());
-    if current.first().is_some_and(|row| row.recorded_at == at) {
-        // Written earlier in this same transaction: no instant ever saw it.
-        db.execute(
-            &Query::delete()
-                .from_table(a(TABLE))
-                .cond_where(this_client)
-                .to_owned(),
-        )
-        .await?;
-    } else {
+    if !current.is_empty() {
         db.execute(
             &Query::update()
                 .table(a(TABLE))
@@ -215,7 +206,19 @@ pub(super) async fn refresh(
         )
         .await?;
     }
-    let rows = TimelineRow::of_segments(gemeente.as_str(), client_id, at, None, &segments);
+    // A generation written earlier in this same transaction is superseded at
+    // its own instant, which no read ever sees (`recorded_at <= as_of <
+    // superseded_at`): the database allows a generation no other change
+    // (migration 000010). Its rows keep their key, so the new generation's
+    // segments are numbered on after them.
+    let first_seq = match current.last() {
+        Some(row) if row.recorded_at == at => row.seq + 1,
+        _ => 0,
+    };
+    let mut rows = TimelineRow::of_segments(gemeente.as_str(), client_id, at, None, &segments);
+    for row in &mut rows {
+        row.seq += first_seq;
+    }
     client_timeline::insert(db, &rows).await?;
     Ok(())
 }
