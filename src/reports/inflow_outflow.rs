@@ -126,7 +126,7 @@ fn calendar(request: &ReportRequest) -> CommonTableExpression {
         .period_start
         .iter_days()
         .take_while(|day| *day <= request.period_end)
-        .zip(0i64..)
+        .zip(0i32..)
         .map(|(day, ordinal)| {
             let mut row: Vec<SqlValue> = vec![
                 day.into(),
@@ -400,7 +400,7 @@ fn cube_query(
             query.column((a("j"), a(segment_column)));
         }
         query
-            .expr_as(Expr::val(1i64), a("w"))
+            .expr_as(Expr::val(1i32), a("w"))
             .from(a("j"))
             .and_where(day.clone().is_not_null())
             .and_where(holds_on("j", day));
@@ -432,7 +432,10 @@ fn cube_query(
             query.expr_as(Expr::null(), a(segment_column));
         }
         query
-            .expr_as(Expr::col(Asterisk).count(), a("w"))
+            .expr_as(
+                Func::cast_as(Expr::col(Asterisk).count(), a("INTEGER")),
+                a("w"),
+            )
             .from_subquery(which, a("c"))
             .and_where(col("c", "col").is_not_null())
             .group_by_col((a("c"), a("col")))
@@ -587,8 +590,9 @@ fn owners_query(
     changed: Changed,
 ) -> sea_orm::sea_query::WithQuery {
     let ended = in_period(col("tr", "end_date"), request);
+    // Counted rather than summed: PostgreSQL adds BIGINTs up in NUMERIC.
     let flag =
-        |condition: Expr| sum(Expr::case(condition, Expr::val(1i64)).finally(Expr::val(0i64)));
+        |condition: Expr| Func::count(Expr::case(condition, Expr::val(1i32)).finally(Expr::null()));
     let reason = |r: EndReason| col("tr", "end_reason").eq(r.as_str());
     let measured = ended.clone().and(col("tr", "start_date").is_not_null());
     let query = Query::select()
@@ -612,7 +616,7 @@ fn owners_query(
             ),
         ))
         .expr(sum(
-            Expr::case(measured.clone(), col("cal", "ordinal")).finally(Expr::val(0i64))
+            Expr::case(measured.clone(), col("cal", "ordinal")).finally(Expr::val(0i32))
         ))
         .expr(flag(measured))
         .expr(sum(
