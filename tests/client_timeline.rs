@@ -131,26 +131,6 @@ async fn replayed(admin: &DatabaseConnection) -> Vec<TimelineRow> {
     rows
 }
 
-/// The generations some instant sees, as the history replays them: without
-/// those a transaction superseded at their own instant (a later write of
-/// the same transaction replaced them), their segments numbered from 0.
-fn seen(rows: Vec<TimelineRow>) -> Vec<TimelineRow> {
-    let mut seen: Vec<TimelineRow> = rows
-        .into_iter()
-        .filter(|r| r.superseded_at != Some(r.recorded_at))
-        .collect();
-    let mut first = None;
-    let mut offset = 0;
-    for row in &mut seen {
-        if first != Some((row.client_id, row.recorded_at)) {
-            first = Some((row.client_id, row.recorded_at));
-            offset = row.seq;
-        }
-        row.seq -= offset;
-    }
-    seen
-}
-
 /// Takes the table and what migrations 000009 and 000010 made away, as if
 /// they had never run, so that running the migrations again fills the table from
 /// the history of a database already in use.
@@ -189,7 +169,7 @@ async fn the_timeline_is_the_history_replayed(app: TestApp) {
         .expect("connect as administrator");
     correct_some_facts(&store, &admin).await;
 
-    let stored = seen(client_timeline::all_rows(&admin).await.expect("the table"));
+    let stored = client_timeline::all_rows(&admin).await.expect("the table");
     let from_history = replayed(&admin).await;
     assert_eq!(stored, from_history);
     let clients = |rows: &[TimelineRow], gemeente: &str| {

@@ -2,9 +2,7 @@
 //! as of an instant reads the generation each client had then, so that
 //! generation must stay as it was: from here on the database, not only the
 //! store, refuses to delete a generation or change one but to close it
-//! (`superseded_at`, once). The store no longer deletes the generation an
-//! earlier write of the same transaction made: it closes it at its own
-//! instant, so that no read sees it.
+//! (`superseded_at`, once).
 
 use crate::append_only;
 use crate::client_timeline::{TABLE, fixed_columns};

@@ -176,7 +176,11 @@ async fn facts(
 }
 
 /// Brings the client's timeline up to date with its facts, at the
-/// transaction time `recorded_at` of the write it ends.
+/// transaction time `recorded_at` of the write it ends. Each write
+/// transaction changes one client's facts and calls this once, last: the
+/// database lets a generation be closed but never changed or deleted
+/// (migration 000010), so a second generation at the same instant would
+/// collide with the first on the key.
 pub(super) async fn refresh(
     db: &impl ConnectionTrait,
     gemeente: &GemeenteCode,
@@ -206,19 +210,7 @@ pub(super) async fn refresh(
         )
         .await?;
     }
-    // A generation written earlier in this same transaction is superseded at
-    // its own instant, which no read ever sees (`recorded_at <= as_of <
-    // superseded_at`): the database allows a generation no other change
-    // (migration 000010). Its rows keep their key, so the new generation's
-    // segments are numbered on after them.
-    let first_seq = match current.last() {
-        Some(row) if row.recorded_at == at => row.seq + 1,
-        _ => 0,
-    };
-    let mut rows = TimelineRow::of_segments(gemeente.as_str(), client_id, at, None, &segments);
-    for row in &mut rows {
-        row.seq += first_seq;
-    }
+    let rows = TimelineRow::of_segments(gemeente.as_str(), client_id, at, None, &segments);
     client_timeline::insert(db, &rows).await?;
     Ok(())
 }
