@@ -18,7 +18,8 @@
 //! by an earlier `--keep-database` run). The report for 2025 is then run R
 //! times (default 3) and, on PostgreSQL, each baseline query R times in the
 //! same way; the run fails loudly when a baseline's numbers differ from the
-//! report's table 3.
+//! report's table 3. Between the two, a demo casemanager's caseload
+//! (`Store::caseload_report`) is timed R times too.
 //!
 //! On PostgreSQL the URL is a superuser's (it creates the database, and
 //! `VACUUM ANALYZE`s it); the store, the report and the baseline run as the
@@ -249,6 +250,7 @@ async fn run(args: &Args, url: &str) -> Result<(), String> {
         );
         table3 = Some(table);
     }
+    caseload(&store, &request, args.runs).await?;
     let Some(table3) = table3 else {
         return Ok(());
     };
@@ -285,6 +287,38 @@ async fn run(args: &Args, url: &str) -> Result<(), String> {
         );
     }
     println!("table 3 equals both baselines' numbers");
+    Ok(())
+}
+
+/// Times the caseload of one demo casemanager (an eighth of the clients) on
+/// the period's last day, as the report's transaction time.
+async fn caseload(store: &Store, request: &ReportRequest, runs: u32) -> Result<(), String> {
+    const CASEMANAGER: &str = "cm-demo-1";
+    for run in 1..=runs {
+        let started = Instant::now();
+        let caseload = store
+            .caseload_report(
+                &request.gemeente,
+                CASEMANAGER,
+                request.period_end,
+                request.horizon,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let seconds = started.elapsed().as_secs_f64();
+        let clients: i64 = caseload
+            .tables
+            .iter()
+            .filter(|t| t.name == "clients_per_fase")
+            .flat_map(|t| &t.rows)
+            .flat_map(|r| &r.values)
+            .map(|v| match v {
+                Value::Count(n) => *n,
+                _ => 0,
+            })
+            .sum();
+        println!("caseload of {CASEMANAGER} run {run}: {seconds:.3} s ({clients} clients)");
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use clientvolg::proto::clientvolg::v1::{
     self as v1, CaseloadReport, Client, EndReason, Fase, GetCaseloadReportRequest, ReportTable,
-    report_service_client::ReportServiceClient, report_value::Value as Cell,
+    UpdateClientRequest, report_service_client::ReportServiceClient, report_value::Value as Cell,
 };
 use clientvolg::proto::google::r#type::Date;
 use common::*;
@@ -14,6 +14,7 @@ use tonic::Code;
 
 both_databases!(
     caseload_by_fase_and_running_trajectories,
+    caseload_as_of_is_the_caseload_of_then,
     caseload_only_for_the_own_casemanager,
 );
 
@@ -199,6 +200,69 @@ async fn caseload_by_fase_and_running_trajectories(app: TestApp) {
     assert_eq!(r.casemanager, "cm-bert");
     assert_eq!(per_fase(&r), fases([1, 0, 0, 0, 0, 0]));
     assert_eq!(count(&r.tables, "trajecten", "totaal", "lopend"), 0);
+    app.cleanup().await;
+}
+
+/// Later writes of every kind the caseload reads (a fase, a trajectory's
+/// ending, a client handed to another casemanager, a new client) leave the
+/// caseload as of an earlier instant as it was then.
+async fn caseload_as_of_is_the_caseload_of_then(app: TestApp) {
+    let mut anna = app.anna();
+    let c1 = registered_client(&mut anna, 11, "cm-anna").await;
+    anna.classify_fase(&c1.name, Fase::Fase1, date(2024, 1, 1))
+        .await;
+    let c2 = registered_client(&mut anna, 12, "cm-anna").await;
+    anna.classify_fase(&c2.name, Fase::Fase2, date(2024, 1, 1))
+        .await;
+    let t1 = anna
+        .create_trajectory(sample_trajectory(
+            &c1.name,
+            "",
+            date(2025, 3, 1),
+            vec![priced_line("TRAINING", 1, 10_000)],
+        ))
+        .await;
+    anna.start_trajectory(&t1.name, date(2025, 6, 1), 1).await;
+    let then = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;
+    assert_eq!(per_fase(&then), fases([1, 1, 0, 0, 0, 0]));
+    assert_eq!(count(&then.tables, "trajecten", "totaal", "lopend"), 1);
+
+    anna.classify_fase(&c2.name, Fase::Fase4, date(2025, 6, 1))
+        .await;
+    anna.end_trajectory(&t1.name, date(2025, 10, 1), EndReason::NoShow, None, 2)
+        .await;
+    app.bert()
+        .clients
+        .update_client(UpdateClientRequest {
+            client: Some(Client {
+                name: c1.name.clone(),
+                casemanager: "cm-bert".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["casemanager"]),
+            version: 1,
+            change: Some(reason("overdracht caseload")),
+        })
+        .await
+        .expect("UpdateClient");
+    registered_client(&mut anna, 13, "cm-anna").await;
+
+    let now = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;
+    assert_eq!(per_fase(&now), fases([0, 0, 0, 1, 0, 1]));
+    assert_eq!(count(&now.tables, "trajecten", "totaal", "lopend"), 0);
+    let bert = caseload(&app, CM_BERT, on("", date(2025, 12, 31))).await;
+    assert_eq!(per_fase(&bert), fases([1, 0, 0, 0, 0, 0]));
+
+    let as_then = caseload(
+        &app,
+        CM_ANNA,
+        GetCaseloadReportRequest {
+            as_of: then.as_of,
+            ..on("", date(2025, 12, 31))
+        },
+    )
+    .await;
+    assert_eq!(as_then.tables, then.tables);
     app.cleanup().await;
 }
 

@@ -15,6 +15,7 @@ mod m20261125_000007_current_versions;
 mod m20261201_000008_tenant_policy_once_per_statement;
 mod m20261201_000009_client_timeline;
 mod m20261202_000010_timeline_generations_kept;
+mod m20261202_000011_casemanager_indexes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_tenant_policy_once_per_statement::Migration),
             Box::new(m20261201_000009_client_timeline::Migration),
             Box::new(m20261202_000010_timeline_generations_kept::Migration),
+            Box::new(m20261202_000011_casemanager_indexes::Migration),
         ]
     }
 }

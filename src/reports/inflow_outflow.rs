@@ -9,8 +9,8 @@
 //! ranges' numbers add up to the gemeente's.
 
 use super::sql::{
-    a, col, constants, cte, gemeente_is, latest_versions, read_transaction, snapshot_transaction,
-    sum, tune_for_counting, with,
+    a, changed_after, col, constants, cte, gemeente_is, holds_on, latest_versions,
+    read_transaction, snapshot_transaction, sum, timeline_generations, tune_for_counting, with,
 };
 use super::{Edges, InflowOutflowReport, ReportRequest, Row, Table, Value};
 use crate::domain::dates::latest_start_with_full_months;
@@ -161,25 +161,11 @@ struct Changed {
 
 impl Changed {
     async fn since(db: &impl ConnectionTrait, request: &ReportRequest) -> StoreResult<Changed> {
-        let horizon = request.horizon.micros();
-        let any = |table: &str, column: &str| {
-            Query::select()
-                .expr(Expr::val(1))
-                .from_as(a(table), a("x"))
-                .and_where(gemeente_is("x", &request.gemeente))
-                .and_where(col("x", column).gt(horizon))
-                .limit(1)
-                .to_owned()
-        };
+        let at = (&request.gemeente, request.horizon);
         Ok(Changed {
-            trajectories: db
-                .query_one(&any("trajectory_current", "recorded_at"))
-                .await?
-                .is_some(),
-            timelines: db
-                .query_one(&any(migration::client_timeline::TABLE, "superseded_at"))
-                .await?
-                .is_some(),
+            trajectories: changed_after(db, at, "trajectory_current", "recorded_at").await?,
+            timelines: changed_after(db, at, migration::client_timeline::TABLE, "superseded_at")
+                .await?,
         })
     }
 }
@@ -269,55 +255,21 @@ fn latest_events(request: &ReportRequest) -> SelectStatement {
 /// not superseded by then) that hold on some day from the day before the
 /// period to the day after it.
 fn timelines(request: &ReportRequest, range: &ClientRange, changed: Changed) -> SelectStatement {
-    let horizon = request.horizon.micros();
-    let branch = |still_current: bool| {
-        let mut query = Query::select();
-        query.column((a("s"), a("client_id")));
-        for column in SEGMENT_COLUMNS {
-            query.column((a("s"), a(column)));
-        }
-        let superseded = col("s", "superseded_at");
-        query
-            .from_as(a(migration::client_timeline::TABLE), a("s"))
-            .and_where(gemeente_is("s", &request.gemeente))
-            .and_where(col("s", "recorded_at").lte(horizon))
-            .and_where(if still_current {
-                superseded.is_null()
-            } else {
-                superseded.gt(horizon)
-            })
-            .and_where(
-                col("s", "valid_to")
-                    .is_null()
-                    .or(col("s", "valid_to").gt(day_before(request.period_start))),
-            )
-            .and_where(
-                col("s", "valid_from")
-                    .is_null()
-                    .or(col("s", "valid_from").lte(day_after(request.period_end))),
-            );
-        for filter in range.holds("s", "client_id") {
-            query.and_where(filter);
-        }
-        query
-    };
-    let mut segments = branch(true);
-    if changed.timelines {
-        segments.union(UnionType::All, branch(false));
-    }
-    segments
-}
-
-/// Segment `alias` holds on `day`.
-fn holds_on(alias: &str, day: Expr) -> Expr {
-    col(alias, "valid_from")
-        .is_null()
-        .or(col(alias, "valid_from").lte(day.clone()))
-        .and(
-            col(alias, "valid_to")
-                .is_null()
-                .or(col(alias, "valid_to").gt(day)),
-        )
+    let mut filters = vec![
+        col("s", "valid_to")
+            .is_null()
+            .or(col("s", "valid_to").gt(day_before(request.period_start))),
+        col("s", "valid_from")
+            .is_null()
+            .or(col("s", "valid_from").lte(day_after(request.period_end))),
+    ];
+    filters.extend(range.holds("s", "client_id"));
+    timeline_generations(
+        (&request.gemeente, request.horizon),
+        &SEGMENT_COLUMNS,
+        filters,
+        changed.timelines,
+    )
 }
 
 /// The kinds of segment `alias` (column `column`) include a bijstand kind.

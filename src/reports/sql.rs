@@ -1,12 +1,11 @@
 //! Building blocks of the report queries: the report's read transaction,
-//! the snapshot of each version table as of the report's transaction time
-//! (from the history, or from the tables of latest versions and the history
-//! of what changed since), the calendar of date constants, and reading
-//! grouped counts back.
+//! the facts and timelines as of the report's transaction time (from the
+//! tables of latest versions and the current timelines, and the history of
+//! what changed since), the calendar of date constants, and reading grouped
+//! counts back.
 
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
-use crate::store::latest_as_of_in;
 use crate::store::{Store, StoreResult};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder,
@@ -34,121 +33,81 @@ pub(super) fn cte(name: &str, query: SelectStatement) -> CommonTableExpression {
         .to_owned()
 }
 
-/// A snapshot is referenced many times per query; inlined (not
-/// materialised) the database can reach the base tables' indexes through it.
-fn snapshot_cte(name: &str, query: SelectStatement) -> CommonTableExpression {
-    cte(name, query).materialized(false).to_owned()
-}
-
-/// The latest version, as of `horizon`, of every row of a version table of
-/// `gemeente`, with the given columns.
-fn snapshot(
+/// Whether a row of the gemeente in `table` has `column` after `horizon`:
+/// for a table of latest versions (`recorded_at`), a fact changed since; for
+/// the timelines (`superseded_at`), a generation was replaced since. Only
+/// then does a count as of `horizon` need the history beside them
+/// (`latest_versions`, `timeline_generations`).
+pub(super) async fn changed_after(
+    db: &impl ConnectionTrait,
+    (gemeente, horizon): (&GemeenteCode, RecordedAt),
     table: &str,
-    alias: &str,
-    gemeente: &GemeenteCode,
-    horizon: RecordedAt,
-    columns: &[&str],
-) -> SelectStatement {
-    let mut query = Query::select();
-    for column in columns {
-        query.column((a(alias), a(column)));
-    }
-    query
-        .from_as(a(table), a(alias))
-        .and_where(gemeente_is(alias, gemeente))
-        .and_where(latest_as_of_in(table, alias, horizon))
-        .to_owned()
+    column: &str,
+) -> Result<bool, DbErr> {
+    let any = Query::select()
+        .expr(Expr::val(1))
+        .from_as(a(table), a("x"))
+        .and_where(gemeente_is("x", gemeente))
+        .and_where(col("x", column).gt(horizon.micros()))
+        .limit(1)
+        .to_owned();
+    Ok(db.query_one(&any).await?.is_some())
 }
 
-/// The facts a report reads, as they were known at `horizon`:
-/// `ep` registration episodes, `tr` trajectories, `cl` clients, `fa` fase
-/// classifications, `dg` doelgroep assignments with one row per code (a
-/// NULL code for an empty set).
-pub(super) fn snapshots(
-    gemeente: &GemeenteCode,
-    horizon: RecordedAt,
-) -> Vec<CommonTableExpression> {
-    let dg = Query::select()
-        .column((a("d"), a("client_id")))
-        .column((a("d"), a("valid_from")))
-        .column((a("m"), a("code")))
-        .from_as(a("doelgroep_assignment_versions"), a("d"))
-        .join_as(
-            JoinType::LeftJoin,
-            a("doelgroep_assignment_codes"),
-            a("m"),
-            col("m", "assignment_id")
-                .equals((a("d"), a("id")))
-                .and(col("m", "version").equals((a("d"), a("version")))),
+/// The clients' timeline segments as of `horizon` (each client's generation
+/// recorded at or before it and not superseded by then), read as `s`, with
+/// the client id and `columns`, passing `filters` (written against `s`):
+/// the current generations, and, when some were superseded after the
+/// horizon (`changed`), those they replaced.
+pub(super) fn timeline_generations(
+    (gemeente, horizon): (&GemeenteCode, RecordedAt),
+    columns: &[&str],
+    filters: Vec<Expr>,
+    changed: bool,
+) -> SelectStatement {
+    let branch = |still_current: bool| {
+        let mut query = Query::select();
+        query.column((a("s"), a("client_id")));
+        for column in columns {
+            query.column((a("s"), a(column)));
+        }
+        let superseded = col("s", "superseded_at");
+        query
+            .from_as(a(migration::client_timeline::TABLE), a("s"))
+            .and_where(gemeente_is("s", gemeente))
+            .and_where(col("s", "recorded_at").lte(horizon.micros()))
+            .and_where(if still_current {
+                superseded.is_null()
+            } else {
+                superseded.gt(horizon.micros())
+            });
+        for filter in &filters {
+            query.and_where(filter.clone());
+        }
+        query
+    };
+    let mut segments = branch(true);
+    if changed {
+        segments.union(UnionType::All, branch(false));
+    }
+    segments
+}
+
+/// Segment `alias` holds on `day`.
+pub(super) fn holds_on(alias: &str, day: Expr) -> Expr {
+    col(alias, "valid_from")
+        .is_null()
+        .or(col(alias, "valid_from").lte(day.clone()))
+        .and(
+            col(alias, "valid_to")
+                .is_null()
+                .or(col(alias, "valid_to").gt(day)),
         )
-        .and_where(gemeente_is("d", gemeente))
-        .and_where(latest_as_of_in(
-            "doelgroep_assignment_versions",
-            "d",
-            horizon,
-        ))
-        .to_owned();
-    vec![
-        snapshot_cte(
-            "ep",
-            snapshot(
-                "registration_versions",
-                "r",
-                gemeente,
-                horizon,
-                &["client_id", "kind", "start_date", "end_date"],
-            ),
-        ),
-        snapshot_cte(
-            "tr",
-            snapshot(
-                "trajectory_versions",
-                "t",
-                gemeente,
-                horizon,
-                &[
-                    "id",
-                    "version",
-                    "client_id",
-                    "provider_id",
-                    "contract_id",
-                    "casemanager",
-                    "referral_date",
-                    "start_date",
-                    "end_date",
-                    "end_reason",
-                ],
-            ),
-        ),
-        snapshot_cte(
-            "cl",
-            snapshot(
-                "client_versions",
-                "c",
-                gemeente,
-                horizon,
-                &["id", "birth_date", "casemanager"],
-            ),
-        ),
-        snapshot_cte(
-            "fa",
-            snapshot(
-                "classification_versions",
-                "f",
-                gemeente,
-                horizon,
-                &["client_id", "value", "valid_from"],
-            )
-            .and_where(col("f", "scheme").eq("FASE"))
-            .to_owned(),
-        ),
-        snapshot_cte("dg", dg),
-    ]
 }
 
 /// Opens a read transaction for a report's statements that each read as of
-/// the report's transaction time, so need no common snapshot (the caseload,
-/// the in- and outflow report's split into ranges and its names). It
+/// the report's transaction time, so need no common snapshot (the in- and
+/// outflow report's split into ranges and its names). It
 /// carries the gemeente for PostgreSQL's row-level security, like every
 /// transaction of the store.
 pub(super) async fn read_transaction(
