@@ -25,6 +25,7 @@ use crate::domain::progress::{PhaseAdvice, ProgressReport, ProgressStatus, due_d
 use crate::domain::provider::KvkNumber;
 use crate::domain::trajectory::check_start;
 use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -112,6 +113,38 @@ pub struct AssignedTrajectory {
 
 fn not_found() -> Rejection {
     Rejection::NotFound("no trajectory of this provider has that name".into())
+}
+
+/// A trajectory under a contract whose reports `overdue_reports` checks.
+struct OverdueCandidate {
+    id: Uuid,
+    contract_id: Option<Uuid>,
+    provider_id: Option<Uuid>,
+    referral_date: NaiveDate,
+    end_date: Option<NaiveDate>,
+    casemanager: String,
+}
+
+impl OverdueCandidate {
+    const COLUMNS: [&str; 6] = [
+        "id",
+        "contract_id",
+        "provider_id",
+        "referral_date",
+        "end_date",
+        "casemanager",
+    ];
+
+    fn read(row: &sea_orm::QueryResult) -> StoreResult<Self> {
+        Ok(OverdueCandidate {
+            id: row.try_get_by_index(0)?,
+            contract_id: row.try_get_by_index(1)?,
+            provider_id: row.try_get_by_index(2)?,
+            referral_date: row.try_get_by_index(3)?,
+            end_date: row.try_get_by_index(4)?,
+            casemanager: row.try_get_by_index(5)?,
+        })
+    }
 }
 
 impl Store {
@@ -317,23 +350,36 @@ impl Store {
         filter: &OverdueFilter,
         on_date: NaiveDate,
     ) -> StoreResult<Vec<OverdueReport>> {
-        use super::entities::trajectory_versions::{Column, Entity};
         let horizon = self.horizon(None).await?;
         let txn = begin_read(&self.db, gemeente).await?;
-        let mut query = Entity::find()
-            .filter(Column::Gemeente.eq(gemeente.as_str()))
-            .filter(Column::ContractId.is_not_null())
-            .filter(latest_as_of("trajectory_versions", horizon));
+        // The trajectories' latest versions, from the table that keeps them
+        // (migration 000007), by the index on the casemanager where a
+        // casemanager asks (migration 000011).
+        let column = |name: &str| Expr::col(Alias::new(name));
+        let mut query = Query::select();
+        query
+            .columns(OverdueCandidate::COLUMNS.map(Alias::new))
+            .from(Alias::new("trajectory_current"))
+            .and_where(
+                column("gemeente").eq(Expr::val(gemeente.as_str()).cast_as(Alias::new("CHAR(4)"))),
+            )
+            .and_where(column("contract_id").is_not_null());
         if let Some(id) = filter.provider_id {
-            query = query.filter(Column::ProviderId.eq(id));
+            query.and_where(column("provider_id").eq(id));
         }
         if let Some(id) = filter.contract_id {
-            query = query.filter(Column::ContractId.eq(id));
+            query.and_where(column("contract_id").eq(id));
         }
         if let Some(casemanager) = &filter.casemanager {
-            query = query.filter(Column::Casemanager.eq(casemanager.as_str()));
+            query.and_where(column("casemanager").eq(casemanager.as_str()));
         }
-        let trajectories = query.order_by_asc(Column::Id).all(&txn).await?;
+        query.order_by(Alias::new("id"), Order::Asc);
+        let trajectories = txn
+            .query_all(&query)
+            .await?
+            .iter()
+            .map(OverdueCandidate::read)
+            .collect::<StoreResult<Vec<_>>>()?;
         let ids: Vec<Uuid> = trajectories.iter().map(|t| t.id).collect();
         let mut received: HashMap<(Uuid, String), i64> = HashMap::new();
         for chunk in ids.chunks(500) {
