@@ -120,6 +120,11 @@ async fn registered_client(c: &mut Clients, seed: u32, casemanager: &str) -> Cli
     client
 }
 
+/// A trajectory of `client` referred on `on`, outside any contract.
+fn referral(client: &str, on: Date) -> v1::Trajectory {
+    sample_trajectory(client, "", on, vec![priced_line("TRAINING", 1, 10_000)])
+}
+
 async fn caseload_by_fase_and_running_trajectories(app: TestApp) {
     let mut anna = app.anna();
     let c1 = registered_client(&mut anna, 1, "cm-anna").await;
@@ -139,34 +144,19 @@ async fn caseload_by_fase_and_running_trajectories(app: TestApp) {
 
     // c1: running from 2025-06-01.
     let t1 = anna
-        .create_trajectory(sample_trajectory(
-            &c1.name,
-            "",
-            date(2025, 3, 1),
-            vec![priced_line("TRAINING", 1, 10_000)],
-        ))
+        .create_trajectory(referral(&c1.name, date(2025, 3, 1)))
         .await;
     anna.start_trajectory(&t1.name, date(2025, 6, 1), 1).await;
     // c2: running 2025-04-01 .. 2025-09-01.
     let t2 = anna
-        .create_trajectory(sample_trajectory(
-            &c2.name,
-            "",
-            date(2025, 3, 1),
-            vec![priced_line("TRAINING", 1, 10_000)],
-        ))
+        .create_trajectory(referral(&c2.name, date(2025, 3, 1)))
         .await;
     anna.start_trajectory(&t2.name, date(2025, 4, 1), 1).await;
     anna.end_trajectory(&t2.name, date(2025, 9, 1), EndReason::NoShow, None, 2)
         .await;
     // c3: referred only.
-    anna.create_trajectory(sample_trajectory(
-        &c3.name,
-        "",
-        date(2025, 11, 1),
-        vec![priced_line("TRAINING", 1, 10_000)],
-    ))
-    .await;
+    anna.create_trajectory(referral(&c3.name, date(2025, 11, 1)))
+        .await;
 
     let r = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;
     assert_eq!(r.casemanager, "cm-anna");
@@ -215,12 +205,7 @@ async fn caseload_as_of_is_the_caseload_of_then(app: TestApp) {
     anna.classify_fase(&c2.name, Fase::Fase2, date(2024, 1, 1))
         .await;
     let t1 = anna
-        .create_trajectory(sample_trajectory(
-            &c1.name,
-            "",
-            date(2025, 3, 1),
-            vec![priced_line("TRAINING", 1, 10_000)],
-        ))
+        .create_trajectory(referral(&c1.name, date(2025, 3, 1)))
         .await;
     anna.start_trajectory(&t1.name, date(2025, 6, 1), 1).await;
     let then = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;

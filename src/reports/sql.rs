@@ -6,6 +6,7 @@
 
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
+pub(super) use crate::store::gemeente_is;
 use crate::store::{Store, StoreResult};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, Func, JoinType, Query, QueryStatementBuilder,
@@ -152,13 +153,6 @@ pub(super) async fn tune_for_counting(
     }
     txn.execute_unprepared(&settings).await?;
     Ok(())
-}
-
-/// `{alias}.gemeente` is `gemeente`. The code goes in as a CHAR(4), the
-/// column's own type: compared as text instead, PostgreSQL would cast the
-/// column on every row and use no index on it.
-pub(super) fn gemeente_is(alias: &str, gemeente: &GemeenteCode) -> Expr {
-    col(alias, "gemeente").eq(Expr::val(gemeente.as_str()).cast_as(a("CHAR(4)")))
 }
 
 /// `{alias}` (a row of version table `table`) has no newer version recorded

@@ -148,6 +148,14 @@ pub(crate) fn latest_as_of_in(table: &str, alias: &str, horizon: RecordedAt) -> 
     Expr::col((Alias::new(alias), Alias::new("version"))).eq(newest)
 }
 
+/// `{alias}.gemeente` is `gemeente`. The code goes in as a CHAR(4), the
+/// column's own type: compared as text instead, PostgreSQL would cast the
+/// column on every row and use no index on it.
+pub(crate) fn gemeente_is(alias: &str, gemeente: &GemeenteCode) -> Expr {
+    Expr::col((Alias::new(alias), Alias::new("gemeente")))
+        .eq(Expr::val(gemeente.as_str()).cast_as(Alias::new("CHAR(4)")))
+}
+
 /// `latest_as_of_in` for a table queried under its own name.
 fn latest_as_of(table: &str, horizon: RecordedAt) -> Expr {
     latest_as_of_in(table, table, horizon)

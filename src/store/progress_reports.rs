@@ -14,7 +14,8 @@ use super::trajectories::{
     StoredEnding, TrajectoryRecord, append_reported_lifecycle, records_of, trajectory_as_of,
 };
 use super::{
-    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, latest_as_of, versions,
+    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, gemeente_is,
+    latest_as_of, versions,
 };
 use crate::domain::RuleViolation;
 use crate::domain::classification::{Classification, ClassificationValue};
@@ -355,14 +356,12 @@ impl Store {
         // The trajectories' latest versions, from the table that keeps them
         // (migration 000007), by the index on the casemanager where a
         // casemanager asks (migration 000011).
-        let column = |name: &str| Expr::col(Alias::new(name));
+        let column = |name: &str| Expr::col((Alias::new("t"), Alias::new(name)));
         let mut query = Query::select();
         query
-            .columns(OverdueCandidate::COLUMNS.map(Alias::new))
-            .from(Alias::new("trajectory_current"))
-            .and_where(
-                column("gemeente").eq(Expr::val(gemeente.as_str()).cast_as(Alias::new("CHAR(4)"))),
-            )
+            .columns(OverdueCandidate::COLUMNS.map(|name| (Alias::new("t"), Alias::new(name))))
+            .from_as(Alias::new("trajectory_current"), Alias::new("t"))
+            .and_where(gemeente_is("t", gemeente))
             .and_where(column("contract_id").is_not_null());
         if let Some(id) = filter.provider_id {
             query.and_where(column("provider_id").eq(id));
@@ -373,7 +372,7 @@ impl Store {
         if let Some(casemanager) = &filter.casemanager {
             query.and_where(column("casemanager").eq(casemanager.as_str()));
         }
-        query.order_by(Alias::new("id"), Order::Asc);
+        query.order_by((Alias::new("t"), Alias::new("id")), Order::Asc);
         let trajectories = txn
             .query_all(&query)
             .await?
