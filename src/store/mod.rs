@@ -4,6 +4,7 @@
 //! version per id; the state as of a transaction time T is the highest
 //! version recorded at or before T.
 
+pub(crate) mod as_of;
 pub mod classifications;
 mod client_timeline;
 pub mod clients;
