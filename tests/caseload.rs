@@ -193,9 +193,16 @@ async fn caseload_by_fase_and_running_trajectories(app: TestApp) {
     app.cleanup().await;
 }
 
+/// (missing, late) progress reports of the caseload.
+fn reports_overdue(report: &CaseloadReport) -> (i64, i64) {
+    let cell = |column| count(&report.tables, "trajecten", "totaal", column);
+    (cell("rapportages_ontbrekend"), cell("rapportages_te_laat"))
+}
+
 /// Later writes of every kind the caseload reads (a fase, a trajectory's
-/// ending, a client handed to another casemanager, a new client) leave the
-/// caseload as of an earlier instant as it was then.
+/// ending, a client handed to another casemanager, a new client, a progress
+/// report received) leave the caseload as of an earlier instant as it was
+/// then.
 async fn caseload_as_of_is_the_caseload_of_then(app: TestApp) {
     let mut anna = app.anna();
     let c1 = registered_client(&mut anna, 11, "cm-anna").await;
@@ -208,9 +215,25 @@ async fn caseload_as_of_is_the_caseload_of_then(app: TestApp) {
         .create_trajectory(referral(&c1.name, date(2025, 3, 1)))
         .await;
     anna.start_trajectory(&t1.name, date(2025, 6, 1), 1).await;
+    // c2 referred under a contract (reports due 30 days after each
+    // quarter): on 2025-12-31 the reports of 2025-Q1 to Q3 are missing.
+    let mut fb = app.beheerder();
+    let provider = fb
+        .create_provider(sample_provider("WerkFit BV", PROVIDER_KVK))
+        .await;
+    let contract = fb.create_contract(sample_contract(&provider.name)).await;
+    let t2 = anna
+        .create_trajectory(sample_trajectory(
+            &c2.name,
+            &contract.name,
+            date(2025, 3, 1),
+            vec![line("BEMIDDELING", 1)],
+        ))
+        .await;
     let then = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;
     assert_eq!(per_fase(&then), fases([1, 1, 0, 0, 0, 0]));
     assert_eq!(count(&then.tables, "trajecten", "totaal", "lopend"), 1);
+    assert_eq!(reports_overdue(&then), (3, 0));
 
     anna.classify_fase(&c2.name, Fase::Fase4, date(2025, 6, 1))
         .await;
@@ -231,10 +254,17 @@ async fn caseload_as_of_is_the_caseload_of_then(app: TestApp) {
         .await
         .expect("UpdateClient");
     registered_client(&mut anna, 13, "cm-anna").await;
+    // The 2025-Q1 report comes in, long after it was due.
+    let resp = app
+        .provider()
+        .submit_reports(vec![sample_report(&t2.name, "2025-Q1", "t2-q1")])
+        .await;
+    assert_eq!(resp.accepted_count, 1, "{resp:?}");
 
     let now = caseload(&app, CM_ANNA, on("", date(2025, 12, 31))).await;
     assert_eq!(per_fase(&now), fases([0, 0, 0, 1, 0, 1]));
     assert_eq!(count(&now.tables, "trajecten", "totaal", "lopend"), 0);
+    assert_eq!(reports_overdue(&now), (2, 1));
     let bert = caseload(&app, CM_BERT, on("", date(2025, 12, 31))).await;
     assert_eq!(per_fase(&bert), fases([1, 0, 0, 0, 0, 0]));
 

@@ -1641,6 +1641,17 @@ async fn overdue_reports(app: TestApp) {
     );
     assert_eq!((early.missing_count, early.late_count), (0, 1));
 
+    // A first page, read before the next reports come in.
+    let first_page = overdue(
+        &mut anna,
+        ListOverdueReportsRequest {
+            on_date: Some(on),
+            page_size: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+
     // A missing report that comes in late turns LATE; a correction of the
     // late one does not move its receive time.
     let resp = prov
@@ -1672,6 +1683,90 @@ async fn overdue_reports(app: TestApp) {
         .unwrap();
     assert_eq!(q2.state, LATE);
     assert!(q2.receive_time.is_some());
+
+    // The pages after the first keep its time: the list as it was, with
+    // neither the report received in between nor a skipped entry.
+    let mut paged = first_page.reports.clone();
+    let mut token = first_page.next_page_token.clone();
+    while !token.is_empty() {
+        let page = overdue(
+            &mut anna,
+            ListOverdueReportsRequest {
+                on_date: Some(on),
+                page_size: 2,
+                page_token: token,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!((page.missing_count, page.late_count), (4, 1));
+        paged.extend(page.reports);
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, all.reports);
+
+    // t2 handed back to cm-anna; as of a moment before the reports came in,
+    // the list, and cm-bert's, are as they were then.
+    anna.trajectories
+        .update_trajectory(UpdateTrajectoryRequest {
+            trajectory: Some(Trajectory {
+                name: t2.name.clone(),
+                casemanager: "cm-anna".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["casemanager"]),
+            version: 2,
+            change: Some(reason("terug naar cm-anna")),
+        })
+        .await
+        .expect("hand t2 back");
+    let before = between(
+        micros(t1_q1.receive_time.as_ref().unwrap()),
+        micros(q2.receive_time.as_ref().unwrap()),
+    );
+    let then = overdue(
+        &mut anna,
+        ListOverdueReportsRequest {
+            on_date: Some(on),
+            as_of: Some(before),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(then, all);
+    let bert_then = overdue(
+        &mut anna,
+        ListOverdueReportsRequest {
+            on_date: Some(on),
+            casemanager: "cm-bert".into(),
+            as_of: Some(before),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        entries(&bert_then),
+        [(t2.name.clone(), "2025-Q4".to_string(), MISSING)]
+    );
+    let bert_now = overdue(
+        &mut anna,
+        ListOverdueReportsRequest {
+            on_date: Some(on),
+            casemanager: "cm-bert".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(entries(&bert_now), []);
+    let result = anna
+        .progress_reports
+        .list_overdue_reports(ListOverdueReportsRequest {
+            parent: GEMEENTE.into(),
+            as_of: Some(future_timestamp()),
+            ..Default::default()
+        })
+        .await;
+    assert_invalid(result, "as_of");
 
     // Today (the default): t5's on-time report and its running quarter are
     // not overdue; everything listed was due before today.

@@ -526,10 +526,19 @@ impl ProgressReportService for ProgressReportApi {
                 None => Ok(chrono::Utc::now().date_naive()),
                 Some(_) => Err(err),
             })?;
-        let page = page_request(&self.store, request.page_size, &request.page_token, None).await?;
+        let page = page_request(
+            &self.store,
+            request.page_size,
+            &request.page_token,
+            request.as_of.as_ref(),
+        )
+        .await?;
+        // Every page is counted as of the first page's horizon, which the
+        // page token carries, so that pages neither skip nor repeat reports
+        // received in between.
         let overdue = self
             .store
-            .overdue_reports(&gemeente, &filter, on_date)
+            .overdue_reports(&gemeente, &filter, on_date, page.horizon)
             .await?;
         let missing_count = overdue.iter().filter(|o| o.received_at.is_none()).count() as i32;
         let late_count = overdue.len() as i32 - missing_count;

@@ -116,7 +116,9 @@ impl Store {
             casemanager: Some(casemanager.to_owned()),
             ..Default::default()
         };
-        let overdue = self.overdue_reports(gemeente, &filter, on_date).await?;
+        let overdue = self
+            .overdue_reports(gemeente, &filter, on_date, horizon)
+            .await?;
         let missing = overdue.iter().filter(|o| o.received_at.is_none()).count() as i64;
         Ok(CaseloadReport {
             casemanager: casemanager.to_owned(),

@@ -14,8 +14,8 @@ use super::trajectories::{
     StoredEnding, TrajectoryRecord, append_reported_lifecycle, records_of, trajectory_as_of,
 };
 use super::{
-    Page, PageRequest, Store, StoreError, StoreResult, begin_read, clock, gemeente_is,
-    latest_as_of, versions,
+    Page, PageRequest, Store, StoreError, StoreResult, as_of, begin_read, begin_snapshot_read,
+    clock, latest_as_of, versions,
 };
 use crate::domain::RuleViolation;
 use crate::domain::classification::{Classification, ClassificationValue};
@@ -26,7 +26,7 @@ use crate::domain::progress::{PhaseAdvice, ProgressReport, ProgressStatus, due_d
 use crate::domain::provider::KvkNumber;
 use crate::domain::trajectory::check_start;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -342,43 +342,52 @@ impl Store {
     }
 
     /// The reports missing or late on `on_date` for trajectories under
-    /// contracts: one report is expected for every quarter a trajectory ran
-    /// in (referral to end), due the contract's report-due days after the
-    /// quarter's end.
+    /// contracts, as known at `horizon`: one report is expected for every
+    /// quarter a trajectory ran in (referral to end), due the contract's
+    /// report-due days after the quarter's end. A report received after the
+    /// horizon was still missing then.
     pub async fn overdue_reports(
         &self,
         gemeente: &GemeenteCode,
         filter: &OverdueFilter,
         on_date: NaiveDate,
+        horizon: RecordedAt,
     ) -> StoreResult<Vec<OverdueReport>> {
-        let horizon = self.horizon(None).await?;
-        let txn = begin_read(&self.db, gemeente).await?;
-        // The trajectories' latest versions, from the table that keeps them
-        // (migration 000007), by the index on the casemanager where a
-        // casemanager asks (migration 000011).
-        let column = |name: &str| Expr::col((Alias::new("t"), Alias::new(name)));
-        let mut query = Query::select();
-        query
-            .columns(OverdueCandidate::COLUMNS.map(|name| (Alias::new("t"), Alias::new(name))))
-            .from_as(Alias::new("trajectory_current"), Alias::new("t"))
-            .and_where(gemeente_is("t", gemeente))
-            .and_where(column("contract_id").is_not_null());
+        // One snapshot: whether trajectories changed after the horizon
+        // decides how the next statement reads them.
+        let txn = begin_snapshot_read(&self.db, gemeente).await?;
+        let at = (gemeente, horizon);
+        // The trajectories' latest versions as of the horizon, from the table
+        // that keeps them (by the index on the casemanager where a
+        // casemanager asks, migration 000011), with the history only for
+        // those changed since.
+        let column = |name: &str| as_of::col("t", name);
+        let mut filters = vec![column("contract_id").is_not_null()];
         if let Some(id) = filter.provider_id {
-            query.and_where(column("provider_id").eq(id));
+            filters.push(column("provider_id").eq(id));
         }
         if let Some(id) = filter.contract_id {
-            query.and_where(column("contract_id").eq(id));
+            filters.push(column("contract_id").eq(id));
         }
         if let Some(casemanager) = &filter.casemanager {
-            query.and_where(column("casemanager").eq(casemanager.as_str()));
+            filters.push(column("casemanager").eq(casemanager.as_str()));
         }
-        query.order_by((Alias::new("t"), Alias::new("id")), Order::Asc);
-        let trajectories = txn
+        let changed = as_of::changed_after(&txn, at, "trajectory_current", "recorded_at").await?;
+        let query = as_of::latest_versions(
+            ("trajectory_versions", "trajectory_current"),
+            "t",
+            &OverdueCandidate::COLUMNS,
+            at,
+            filters,
+            changed,
+        );
+        let mut trajectories = txn
             .query_all(&query)
             .await?
             .iter()
             .map(OverdueCandidate::read)
             .collect::<StoreResult<Vec<_>>>()?;
+        trajectories.sort_by_key(|t| t.id);
         let ids: Vec<Uuid> = trajectories.iter().map(|t| t.id).collect();
         let mut received: HashMap<(Uuid, String), i64> = HashMap::new();
         for chunk in ids.chunks(500) {
@@ -386,6 +395,7 @@ impl Store {
                 .filter(progress_report_versions::Column::Gemeente.eq(gemeente.as_str()))
                 .filter(progress_report_versions::Column::TrajectoryId.is_in(chunk.to_vec()))
                 .filter(progress_report_versions::Column::Version.eq(1))
+                .filter(progress_report_versions::Column::RecordedAt.lte(horizon.micros()))
                 .all(&txn)
                 .await?;
             for report in reports {
