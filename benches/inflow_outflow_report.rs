@@ -290,8 +290,10 @@ async fn run(args: &Args, url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Times the caseload of one demo casemanager (an eighth of the clients) on
-/// the period's last day, as the report's transaction time.
+/// Times the caseload of one demo casemanager on the period's last day, as
+/// the report's transaction time: about 250 clients, the size of a real
+/// caseload (in a database the generator built before it gave the demo
+/// gemeente a casemanager per 250 clients, an eighth of all of them).
 async fn caseload(store: &Store, request: &ReportRequest, runs: u32) -> Result<(), String> {
     const CASEMANAGER: &str = "cm-demo-1";
     for run in 1..=runs {

@@ -220,7 +220,7 @@ pub async fn generate(
     seed: u64,
 ) -> StoreResult<Generated> {
     let mut random = Random(seed);
-    let setup = set_up(store, gemeente, &mut random, seed).await?;
+    let setup = set_up(store, gemeente, &mut random, seed, clients).await?;
     let mut generated = Generated::default();
     for n in 0..clients {
         let plan = plan_client(&mut random, seed, n, &setup);
@@ -231,13 +231,28 @@ pub async fn generate(
     Ok(generated)
 }
 
+/// About how many clients a casemanager of work and income holds: the demo
+/// gemeente has one casemanager (`cm-demo-1`, `cm-demo-2`, …) per this many
+/// clients, at least eight, so that a demo caseload is the size of a real
+/// one whatever the number of clients.
+const CASELOAD: u64 = 250;
+
+/// The casemanagers of a demo gemeente of `clients` clients.
+fn casemanagers(clients: u64) -> Vec<String> {
+    (1..=clients.div_ceil(CASELOAD).max(8))
+        .map(|i| format!("cm-demo-{i}"))
+        .collect()
+}
+
 /// The doelgroepen, providers and contracts of the gemeente, through the
-/// store (a handful of facts, the same for both writers).
+/// store (a handful of facts, the same for both writers), and the
+/// casemanagers for `clients` clients.
 async fn set_up(
     store: &Store,
     gemeente: &GemeenteCode,
     random: &mut Random,
     seed: u64,
+    clients: u64,
 ) -> StoreResult<Setup> {
     let beheer = Change {
         actor: Actor {
@@ -351,7 +366,7 @@ async fn set_up(
     }
     Ok(Setup {
         contracts,
-        casemanagers: (1..=8).map(|i| format!("cm-demo-{i}")).collect(),
+        casemanagers: casemanagers(clients),
     })
 }
 
@@ -680,5 +695,14 @@ mod tests {
         let (mut a, mut b) = (Random(7), Random(7));
         let draws: Vec<u64> = (0..10).map(|_| a.below(1000)).collect();
         assert_eq!(draws, (0..10).map(|_| b.below(1000)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_casemanager_per_caseload_of_clients_and_at_least_eight() {
+        assert_eq!(casemanagers(0).len(), 8);
+        assert_eq!(casemanagers(2_000).len(), 8);
+        assert_eq!(casemanagers(2_001).len(), 9);
+        assert_eq!(casemanagers(1_000_000).len(), 4_000);
+        assert_eq!(casemanagers(1_000_000)[3_999], "cm-demo-4000");
     }
 }

@@ -59,7 +59,7 @@ pub async fn generate_bulk(
         });
     }
     let mut random = Random(seed);
-    let setup = set_up(store, gemeente, &mut random, seed).await?;
+    let setup = set_up(store, gemeente, &mut random, seed, clients).await?;
     let mut generated = Generated::default();
     let mut next = 0;
     while next < clients {
