@@ -8,17 +8,14 @@
 //! report as of an earlier instant still reads the generation of then.
 
 use super::StoreResult;
+use super::as_of::a;
 use crate::domain::gemeente::GemeenteCode;
 use crate::domain::history::RecordedAt;
 use migration::client_timeline::{self, TABLE, TimelineRow};
 use sea_orm::ConnectionTrait;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query, SelectStatement, UnionType};
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-fn a(name: &str) -> Alias {
-    Alias::new(name)
-}
 
 /// Which fact a row of `facts`' query is.
 const CLIENT: i64 = 0;
